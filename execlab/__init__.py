@@ -8,6 +8,7 @@ public names.
 
 from . import data, schedules
 from .data import (
+    daily_stats,
     load_bars,
     load_quotes,
     load_trades,
@@ -26,6 +27,10 @@ from .schedules import (
     vwap,
 )
 
+# --- impact (issue 3) ---
+# --- simulate / shortfall / plots (issue 4) ---
+# --- engine (issue 5) ---
+
 __version__ = "0.1.0"
 
 __all__ = [
@@ -36,6 +41,7 @@ __all__ = [
     "load_quotes",
     "load_bars",
     "make_bars",
+    "daily_stats",
     "volume_profile",
     "profile_forecast",
     "Schedule",
@@ -45,4 +51,7 @@ __all__ = [
     "pov",
     "almgren_chriss",
     "almgren_chriss_trajectory",
+    # --- impact names ---
+    # --- simulate / shortfall names ---
+    # --- engine names ---
 ]

@@ -32,6 +32,7 @@ __all__ = [
     "load_bars",
     "make_bars",
     "volume_profile",
+    "daily_stats",
     "profile_forecast",
     "ProfileForecast",
     "TICKERS",
@@ -391,7 +392,9 @@ def make_bars(
         dollars), ``volume`` (shares), ``vwap``, ``n_trades``,
         ``signed_volume`` (buyer- minus seller-initiated shares), ``mid`` and
         ``spread`` (time-weighted averages of the best bid/ask mid and spread
-        over the bin, dollars), ``mid_close`` (mid at the end of the bin) and
+        over the bin, dollars), ``mid_open`` and ``mid_close`` (mid at the start
+        and at the end of the bin; the first bin's ``mid_open`` is the first
+        quote of the day) and
         ``carried`` (True where the bin had no trade and its prices are the
         previous close carried forward; before the first trade, the mid).
 
@@ -470,6 +473,8 @@ def make_bars(
             spread = _time_average(q_ns_u, spr_u, edges)
             k_end = np.clip(np.searchsorted(q_ns_u, edges[1:], side="left") - 1, 0, None)
             mid_close = mid_u[k_end]
+            k_start = np.clip(np.searchsorted(q_ns_u, edges[:-1], side="right") - 1, 0, None)
+            mid_open = mid_u[k_start]
 
             # Carry prices forward through bins without trades; before the first trade use the mid.
             close_ff = pd.Series(close).ffill().to_numpy()
@@ -497,6 +502,7 @@ def make_bars(
                         "signed_volume": signed.astype(np.int64),
                         "mid": mid,
                         "spread": spread,
+                        "mid_open": mid_open,
                         "mid_close": mid_close,
                         "carried": carried,
                     }
@@ -702,3 +708,60 @@ def profile_forecast(
             }
         )
     return ProfileForecast(pd.concat(rows, ignore_index=True), pd.DataFrame(scores).set_index("ticker"))
+
+
+def daily_stats(bars: pd.DataFrame) -> pd.DataFrame:
+    """Per ticker-day statistics that impact models and simulators need.
+
+    Parameters
+    ----------
+    bars : DataFrame
+        Regular bars with ``ticker, time, volume, mid`` (and ``mid_open``,
+        ``mid_close``, ``spread`` when present), as from :func:`load_bars`.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``ticker`` (and one row per ticker-day; ``date`` column):
+        ``daily_volume`` (shares), ``sigma`` (daily volatility as a fraction
+        of price: the standard deviation of bar-to-bar log mid changes scaled
+        by sqrt(bars per session)), ``open_mid``, ``close_mid`` (dollars) and
+        ``mean_spread`` (dollars, time-weighted average of the bars).
+
+    Notes
+    -----
+    One day of intraday returns gives a noisy daily volatility; it is the
+    realized volatility of that day, not a forecast.
+    """
+    check_frame(bars, "bars", ["ticker", "time", "volume", "mid"])
+    _check_bars(bars)
+    t = pd.DatetimeIndex(bars["time"])
+    df = pd.DataFrame(
+        {
+            "ticker": bars["ticker"].to_numpy(),
+            "date": t.normalize().date,
+            "volume": bars["volume"].to_numpy(np.float64),
+            "mid": bars["mid"].to_numpy(np.float64),
+            "mid_open": bars["mid_open"].to_numpy(np.float64) if "mid_open" in bars else bars["mid"].to_numpy(np.float64),
+            "mid_close": bars["mid_close"].to_numpy(np.float64) if "mid_close" in bars else bars["mid"].to_numpy(np.float64),
+            "spread": bars["spread"].to_numpy(np.float64) if "spread" in bars else np.nan,
+        }
+    )
+    bad = ~np.isfinite(df["mid_close"].to_numpy()) | (df["mid_close"].to_numpy() <= 0)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"bars column 'mid_close' has {df['mid_close'].iat[pos]} at row {bars.index[pos]!r}; must be > 0.")
+    g = df.groupby(["ticker", "date"], sort=True)
+    logret = np.log(df["mid_close"]).groupby([df["ticker"], df["date"]]).diff()
+    n_bars = g.size()
+    out = pd.DataFrame(
+        {
+            "daily_volume": g["volume"].sum(),
+            "sigma": logret.groupby([df["ticker"], df["date"]]).std(ddof=1) * np.sqrt(n_bars),
+            "open_mid": g["mid_open"].first(),
+            "close_mid": g["mid_close"].last(),
+            "mean_spread": g["spread"].mean(),
+        }
+    )
+    out = out.reset_index().set_index("ticker")
+    return out
