@@ -28,8 +28,42 @@ from .schedules import (
 )
 
 # --- impact (issue 3) ---
+from . import impact, synthetic
+from .impact import (
+    AlmgrenChrissImpact,
+    ImpactFit,
+    LinearImpact,
+    OFIFit,
+    PowerLawImpact,
+    SquareRootImpact,
+    TradeFlowFit,
+    fit_impact,
+    fit_ofi,
+    fit_trade_flow,
+    order_flow_imbalance,
+    trade_flow_impact,
+)
 # --- simulate / shortfall / plots (issue 4) ---
+from .simulate import SimulationResult, simulate
+from .shortfall import shortfall, summarize
+from .plots import plot_cost_distribution, plot_execution_trajectory, plot_shortfall_waterfall
 # --- engine (issue 5) ---
+from . import engine
+from .engine import (
+    DEFAULT_IMPACT,
+    ExecutionReport,
+    Executor,
+    IllegalTransition,
+    Ledger,
+    OrderBook,
+    RiskLimits,
+    RiskManager,
+    UrgencyPolicy,
+    normalize_decisions,
+    regime_urgency,
+    size_orders,
+)
+from .plots import plot_execution_report, plot_portfolio
 
 __version__ = "0.1.0"
 
@@ -52,6 +86,42 @@ __all__ = [
     "almgren_chriss",
     "almgren_chriss_trajectory",
     # --- impact names ---
+    "impact",
+    "synthetic",
+    "PowerLawImpact",
+    "SquareRootImpact",
+    "LinearImpact",
+    "AlmgrenChrissImpact",
+    "ImpactFit",
+    "fit_impact",
+    "trade_flow_impact",
+    "fit_trade_flow",
+    "TradeFlowFit",
+    "order_flow_imbalance",
+    "fit_ofi",
+    "OFIFit",
     # --- simulate / shortfall names ---
+    "simulate",
+    "SimulationResult",
+    "shortfall",
+    "summarize",
+    "plot_shortfall_waterfall",
+    "plot_cost_distribution",
+    "plot_execution_trajectory",
     # --- engine names ---
+    "engine",
+    "Executor",
+    "ExecutionReport",
+    "UrgencyPolicy",
+    "OrderBook",
+    "IllegalTransition",
+    "RiskLimits",
+    "RiskManager",
+    "Ledger",
+    "normalize_decisions",
+    "regime_urgency",
+    "size_orders",
+    "DEFAULT_IMPACT",
+    "plot_execution_report",
+    "plot_portfolio",
 ]

@@ -134,9 +134,9 @@ def check_quantity(x: object, name: str = "quantity", lot: int = 1) -> np.ndarra
     if frac.any():
         pos, val = first_bad(arr, frac)
         raise ValueError(f"{name}[{pos}] == {val}, must be a whole number of shares.")
-    if (arr > 2**53).any():
-        pos, val = first_bad(arr, arr > 2**53)
-        raise ValueError(f"{name}[{pos}] == {val}, must be <= 2**53.")
+    if (arr > 2**51).any():
+        pos, val = first_bad(arr, arr > 2**51)
+        raise ValueError(f"{name}[{pos}] == {val}, must be <= 2**51.")
     return arr.astype(np.int64)
 
 

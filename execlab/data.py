@@ -331,12 +331,14 @@ def load_quotes(tickers: str | list[str] | None = None) -> pd.DataFrame:
 def _session_bins(day: pd.Timestamp, freq: pd.Timedelta) -> pd.DatetimeIndex:
     length = SESSION_CLOSE - SESSION_OPEN
     if length % freq != pd.Timedelta(0):
-        raise ValueError(f"freq == {freq}, must divide the 6.5-hour session evenly.")
+        shown = f"{int(freq.total_seconds() // 60)}min" if freq.total_seconds() % 60 == 0 else str(freq)
+        raise ValueError(f"freq == '{shown}', must divide the 6.5-hour session (390 minutes) evenly.")
     start = day.tz_localize(TIMEZONE) + SESSION_OPEN
     return pd.date_range(start, periods=int(length // freq), freq=freq).as_unit("ns")
 
 
 def _parse_freq(freq: str | pd.Timedelta) -> pd.Timedelta:
+    """Bar or bin length as a positive Timedelta."""
     try:
         td = pd.Timedelta(freq)
     except (TypeError, ValueError):
@@ -592,8 +594,10 @@ def _smooth(p: np.ndarray, window: int | None) -> np.ndarray:
         return p
     # Centered moving average, shrinking at the edges, then renormalised.
     kernel = np.ones(window)
-    num = np.apply_along_axis(lambda r: np.convolve(r, kernel, mode="same"), -1, np.atleast_2d(p))
-    den = np.convolve(np.ones(p.shape[-1]), kernel, mode="same")
+    n = p.shape[-1]
+    lo = (window - 1) // 2  # np.convolve(mode="same") returns max(n, window) values; slice instead
+    num = np.apply_along_axis(lambda r: np.convolve(r, kernel)[lo : lo + n], -1, np.atleast_2d(p))
+    den = np.convolve(np.ones(n), kernel)[lo : lo + n]
     s = num / den
     s = s / s.sum(axis=-1, keepdims=True)
     return s.reshape(p.shape)

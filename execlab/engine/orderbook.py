@@ -1,0 +1,314 @@
+"""Order book: parent and child orders, their states, and every transition.
+
+States and legal transitions::
+
+    NEW -> PARTIALLY_FILLED | FILLED | CANCELLED | REJECTED | BLOCKED
+    PARTIALLY_FILLED -> PARTIALLY_FILLED (another fill) | FILLED | CANCELLED
+    FILLED, CANCELLED, REJECTED, BLOCKED: terminal
+
+The book keeps states in an int8 array indexed by order id and the history
+as columnar chunks, so a batch of thousands of transitions (every fill of
+every child, say) is one vectorized check and one append.  An illegal
+transition raises before anything is written.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["OrderBook", "ORDER_STATES", "LEGAL_TRANSITIONS", "IllegalTransition"]
+
+ORDER_STATES = ("NEW", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED", "BLOCKED")
+_CODE = {s: i for i, s in enumerate(ORDER_STATES)}
+LEGAL_TRANSITIONS = {
+    "NEW": ("PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED", "BLOCKED"),
+    "PARTIALLY_FILLED": ("PARTIALLY_FILLED", "FILLED", "CANCELLED"),
+    "FILLED": (),
+    "CANCELLED": (),
+    "REJECTED": (),
+    "BLOCKED": (),
+}
+_LEGAL = np.zeros((len(ORDER_STATES), len(ORDER_STATES)), dtype=bool)
+for _a, _bs in LEGAL_TRANSITIONS.items():
+    for _b in _bs:
+        _LEGAL[_CODE[_a], _CODE[_b]] = True
+_TERMINAL = np.array([not LEGAL_TRANSITIONS[s] for s in ORDER_STATES])
+
+_STATIC = ["order_id", "parent_id", "kind", "decision_id", "ticker", "side", "quantity", "algorithm",
+           "urgency", "slice", "release_time", "created"]
+
+
+class IllegalTransition(ValueError):
+    """An order was asked to move between states that do not connect."""
+
+
+def _codes(states: object, n: int) -> np.ndarray:
+    arr = np.broadcast_to(np.asarray(states, dtype=object), (n,))
+    out = np.array([_CODE.get(s, -1) for s in arr], dtype=np.int8) if n else np.zeros(0, np.int8)
+    if (out < 0).any():
+        pos = int(np.flatnonzero(out < 0)[0])
+        raise ValueError(f"state == {arr[pos]!r}, must be one of {list(ORDER_STATES)}.")
+    return out
+
+
+class OrderBook:
+    """Parent and child orders with states and a transition history.
+
+    Examples
+    --------
+    >>> book = OrderBook()
+    >>> t = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
+    >>> ids = book.add_parents(pd.DataFrame({"decision_id": ["d1"], "ticker": ["AAPL"], "side": ["BUY"],
+    ...                                      "quantity": [100], "algorithm": ["twap"], "urgency": ["HIGH"]}), t)
+    >>> book.transition(ids, "PARTIALLY_FILLED", t, "fill 40")
+    >>> book.transition(ids, "NEW", t, "oops")
+    Traceback (most recent call last):
+    ...
+    execlab.engine.orderbook.IllegalTransition: order 0: PARTIALLY_FILLED -> NEW is not a legal transition (oops).
+    >>> book.status(ids).tolist()
+    ['PARTIALLY_FILLED']
+    """
+
+    def __init__(self) -> None:
+        self._static: list[pd.DataFrame] = []
+        self._n = 0
+        self._state = np.zeros(0, dtype=np.int8)
+        self._filled = np.zeros(0, dtype=np.int64)
+        self._updated = np.zeros(0, dtype=np.int64)  # ns
+        self._reason = np.zeros(0, dtype=object)
+        self._hist: list[dict[str, np.ndarray]] = []
+        self._tz = None
+        self._cache: dict[str, pd.DataFrame] = {}
+
+    # ------------------------------------------------------------------ adding
+    def _add(self, frame: pd.DataFrame, kind: str, time: object) -> np.ndarray:
+        n = len(frame)
+        ids = np.arange(self._n, self._n + n, dtype=np.int64)
+        if isinstance(time, (pd.DatetimeIndex, pd.Series, np.ndarray, list)):
+            times = pd.DatetimeIndex(time)
+            if len(times) != n:
+                raise ValueError(f"time has {len(times)} values for {n} orders.")
+        else:
+            times = pd.DatetimeIndex([pd.Timestamp(time)] * n)
+        if times.tz is None:
+            raise ValueError("order times must be timezone-aware.")
+        if self._tz is None:
+            self._tz = times.tz
+        ns = times.as_unit("ns").asi8
+        static = pd.DataFrame({"order_id": ids})
+        for c in _STATIC[1:]:
+            if c == "kind":
+                static[c] = kind
+            elif c == "created":
+                static[c] = pd.DatetimeIndex(times).tz_convert(self._tz)
+            elif c in frame.columns:
+                static[c] = frame[c].to_numpy()
+            else:
+                static[c] = -1 if c in ("parent_id", "slice") else (pd.NaT if c == "release_time" else None)
+        self._static.append(static)
+        self._state = np.concatenate([self._state, np.zeros(n, np.int8)])
+        self._filled = np.concatenate([self._filled, np.zeros(n, np.int64)])
+        self._updated = np.concatenate([self._updated, ns])
+        self._reason = np.concatenate([self._reason, np.full(n, "created", dtype=object)])
+        self._hist.append({"time": ns, "order_id": ids, "from": np.full(n, -1, np.int8),
+                           "to": np.zeros(n, np.int8), "filled": np.zeros(n, np.int64),
+                           "reason": np.full(n, "created", dtype=object)})
+        self._n += n
+        self._cache.clear()
+        return ids
+
+    def add_parents(self, frame: pd.DataFrame, time: object) -> np.ndarray:
+        """Add parent orders in state NEW; returns their ids.
+
+        ``frame`` holds ``decision_id, ticker, side, quantity, algorithm,
+        urgency`` (missing columns are left empty); ``time`` is one
+        timestamp or one per row.
+        """
+        return self._add(frame, "parent", time)
+
+    def add_children(self, frame: pd.DataFrame, time: object) -> np.ndarray:
+        """Add child orders (``parent_id, slice, release_time, quantity`` ...) in state NEW."""
+        if "parent_id" in frame.columns and len(frame):
+            pid = frame["parent_id"].to_numpy(np.int64)
+            bad = (pid < 0) | (pid >= self._n)
+            if bad.any():
+                raise ValueError(f"child orders name parent_id {pid[bad][0]!r}, which is not in the book.")
+        return self._add(frame, "child", time)
+
+    # ------------------------------------------------------------------ transitions
+    def transition(
+        self,
+        ids: object,
+        to: object,
+        time: object,
+        reason: object = "",
+        filled: object = None,
+    ) -> None:
+        """Move orders to new states, all or nothing.
+
+        Parameters
+        ----------
+        ids : array_like of int
+            Order ids; the same id may appear several times, in the order the
+            transitions happened (e.g. successive fills).
+        to : str or array_like of str
+            New state(s).
+        time : Timestamp or array_like
+            When (one, or one per row).
+        reason : str or array_like of str
+            Why (kept in the history).
+        filled : array_like of int, optional
+            Cumulative filled shares after each transition.
+
+        Raises
+        ------
+        IllegalTransition
+            If any row is not a legal transition from the order's state at
+            that point; nothing is changed.
+        """
+        ids = np.atleast_1d(np.asarray(ids, dtype=np.int64))
+        n = len(ids)
+        if n == 0:
+            return
+        bad = (ids < 0) | (ids >= self._n)
+        if bad.any():
+            raise ValueError(f"order id {ids[bad][0]!r} is not in the book.")
+        to_c = _codes(to, n)
+        times = pd.DatetimeIndex([time] if isinstance(time, (pd.Timestamp, str)) else time)
+        ns = np.broadcast_to(times.as_unit("ns").asi8, (n,)).copy()
+        reasons = np.broadcast_to(np.asarray(reason, dtype=object), (n,)).copy()
+        cum = None if filled is None else np.broadcast_to(np.asarray(filled, dtype=np.int64), (n,)).copy()
+        # State before each row: the book's state for an id's first row, else the previous row's target.
+        order = np.argsort(ids, kind="stable")
+        sid = ids[order]
+        first = np.r_[True, sid[1:] != sid[:-1]]
+        prev_sorted = np.where(first, self._state[sid], np.r_[np.int8(0), to_c[order][:-1]])
+        prev = np.empty(n, dtype=np.int8)
+        prev[order] = prev_sorted
+        ok = _LEGAL[prev, to_c]
+        if not ok.all():
+            pos = int(np.flatnonzero(~ok)[0])
+            raise IllegalTransition(
+                f"order {ids[pos]}: {ORDER_STATES[prev[pos]]} -> {ORDER_STATES[to_c[pos]]} is not a legal "
+                f"transition ({reasons[pos]})."
+            )
+        last = np.r_[sid[1:] != sid[:-1], True]
+        fin = order[last]
+        self._state[ids[fin]] = to_c[fin]
+        self._updated[ids[fin]] = ns[fin]
+        self._reason[ids[fin]] = reasons[fin]
+        if cum is not None:
+            self._filled[ids[fin]] = cum[fin]
+        self._hist.append({"time": ns, "order_id": ids.copy(), "from": prev, "to": to_c,
+                           "filled": cum if cum is not None else self._filled[ids].copy(), "reason": reasons})
+        self._cache.clear()
+
+    def apply_fills(self, ids: np.ndarray, shares: np.ndarray, times: object, reasons: object = None) -> None:
+        """Record fills (in time order per order): each moves its order to PARTIALLY_FILLED or FILLED."""
+        ids = np.asarray(ids, dtype=np.int64)
+        if len(ids) == 0:
+            return
+        shares = np.asarray(shares, dtype=np.int64)
+        qty = self.quantity[ids]
+        order = np.argsort(ids, kind="stable")
+        cs = np.cumsum(shares[order])
+        start = np.r_[True, ids[order][1:] != ids[order][:-1]]
+        base = np.repeat((cs - shares[order])[start], np.diff(np.r_[np.flatnonzero(start), len(ids)]))
+        cum = np.empty_like(cs)
+        cum[order] = cs - base + self._filled[ids[order]]
+        over = cum > qty
+        if over.any():
+            pos = int(np.flatnonzero(over)[0])
+            raise ValueError(f"order {ids[pos]}: fills total {cum[pos]} shares, more than its quantity {qty[pos]}.")
+        to = np.where(cum == qty, "FILLED", "PARTIALLY_FILLED")
+        if reasons is None:
+            reasons = np.array([f"fill {x}" for x in shares], dtype=object)
+        self.transition(ids, to, times, reasons, filled=cum)
+
+    def snapshot(self) -> tuple:
+        """State to return to with :meth:`restore` (the book only grows, so this is cheap)."""
+        return (self._n, len(self._static), len(self._hist), self._state.copy(), self._filled.copy(),
+                self._updated.copy(), self._reason.copy())
+
+    def restore(self, snap: tuple) -> None:
+        n, n_static, n_hist, state, filled, updated, reason = snap
+        self._n = n
+        del self._static[n_static:]
+        del self._hist[n_hist:]
+        self._state, self._filled, self._updated, self._reason = state, filled, updated, reason
+        self._cache.clear()
+
+    # ------------------------------------------------------------------ views
+    def __len__(self) -> int:
+        return self._n
+
+    @property
+    def quantity(self) -> np.ndarray:
+        return self._frame_static()["quantity"].to_numpy(np.int64)
+
+    def status(self, ids: object) -> np.ndarray:
+        """Current state names of ``ids``."""
+        return np.array(ORDER_STATES, dtype=object)[self._state[np.asarray(ids, dtype=np.int64)]].astype(str)
+
+    def _frame_static(self) -> pd.DataFrame:
+        if "static" not in self._cache:
+            self._cache["static"] = (pd.concat(self._static, ignore_index=True) if self._static
+                                     else pd.DataFrame({c: [] for c in _STATIC}))
+        return self._cache["static"]
+
+    def _times(self, ns: np.ndarray) -> pd.DatetimeIndex:
+        return pd.DatetimeIndex(pd.to_datetime(ns, utc=True)).tz_convert(self._tz or "UTC")
+
+    def _orders(self, kind: str) -> pd.DataFrame:
+        s = self._frame_static()
+        df = s.copy()
+        df["status"] = np.array(ORDER_STATES, dtype=object)[self._state].astype(str)
+        df["filled"] = self._filled
+        df["remaining"] = np.where(_TERMINAL[self._state], 0, df["quantity"].to_numpy(np.int64) - self._filled)
+        df["updated"] = self._times(self._updated)
+        df["reason"] = self._reason
+        df = df[df["kind"] == kind].drop(columns="kind")
+        if kind == "parent":
+            df = df.drop(columns=["parent_id", "slice", "release_time"])
+        return df.set_index("order_id")
+
+    @property
+    def parents(self) -> pd.DataFrame:
+        """Parent orders indexed by ``order_id``, with ``status, filled, remaining, updated, reason``."""
+        return self._orders("parent")
+
+    @property
+    def children(self) -> pd.DataFrame:
+        """Child orders indexed by ``order_id`` (``parent_id``, ``slice``, ``release_time`` ...)."""
+        return self._orders("child")
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Every transition: ``time, order_id, kind, from_status, to_status, filled, reason`` in time order."""
+        if "history" not in self._cache:
+            if not self._hist:
+                return pd.DataFrame(columns=["time", "order_id", "kind", "from_status", "to_status", "filled", "reason"])
+            cat = {k: np.concatenate([h[k] for h in self._hist]) for k in self._hist[0]}
+            names = np.array(("",) + ORDER_STATES, dtype=object)
+            kind = self._frame_static()["kind"].to_numpy(object)
+            h = pd.DataFrame(
+                {
+                    "time": self._times(cat["time"]),
+                    "order_id": cat["order_id"],
+                    "kind": kind[cat["order_id"]],
+                    "from_status": names[cat["from"].astype(np.int64) + 1],
+                    "to_status": names[cat["to"].astype(np.int64) + 1],
+                    "filled": cat["filled"],
+                    "reason": cat["reason"],
+                }
+            )
+            h["from_status"] = h["from_status"].replace("", None)
+            order = np.argsort(cat["time"], kind="stable")
+            self._cache["history"] = h.iloc[order].reset_index(drop=True)
+        return self._cache["history"].copy()
+
+    def __repr__(self) -> str:
+        p = self.parents
+        counts = p["status"].value_counts().to_dict() if len(p) else {}
+        return f"OrderBook(parents={len(p)}, children={self._n - len(p)}, status={counts})"

@@ -1,0 +1,504 @@
+r"""Implementation shortfall (Perold, 1988), slippage against benchmarks, and group summaries.
+
+Sign convention
+---------------
+Every cost in this module is **positive when it is a cost**, for buys and
+sells alike: with :math:`s = +1` for a buy and :math:`-1` for a sell, a
+quantity like "paid above arrival" is :math:`s\,(\bar p - P_a)`.  A negative
+number is a gain (the price moved in the trader's favour).
+
+Prices
+------
+Decision, arrival and end-of-horizon prices are quote mids at those instants,
+read from the bars: in the bar containing the instant, linear in time between
+the bar's ``mid_open`` (quote mid at its start) and ``mid_close`` (at its
+end); before the open the day's first ``mid_open``, at or after the close the
+day's last ``mid_close``.  One-minute bars give a mid at most one bar stale;
+interpolation splits the difference instead of always using the older quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_frame, check_scalar
+from .simulate import _BarGrid, _check_orders, _show, _time_ns
+
+__all__ = ["shortfall", "summarize", "COST_METRICS", "SLIPPAGE_METRICS", "DEFAULT_METRICS"]
+
+COST_METRICS = ("is_bps", "delay_cost_bps", "execution_cost_bps", "opportunity_cost_bps", "fees_bps")
+SLIPPAGE_METRICS = ("slippage_arrival_bps", "slippage_vwap_bps", "slippage_twap_bps", "slippage_close_bps")
+DEFAULT_METRICS = COST_METRICS + SLIPPAGE_METRICS + ("fill_rate",)
+
+_BAR_COLUMNS = ("volume", "vwap", "mid", "mid_open", "mid_close", "close")
+
+
+def _fill_arrays(fills: object, o, grid: _BarGrid) -> dict[str, np.ndarray]:
+    """Validate fills against the orders and return them as arrays."""
+    df = check_frame(fills, "fills", ["order_id", "time", "shares", "price"], allow_empty=True)
+    row = o.order_id.get_indexer(pd.Index(df["order_id"]))
+    unknown = row < 0
+    if unknown.any():
+        pos = int(np.flatnonzero(unknown)[0])
+        raise ValueError(
+            f"fills column 'order_id' has {_show(df['order_id'].iloc[pos])} at row {_show(df.index[pos])}, "
+            "which is not an order_id of orders."
+        )
+    arrays = {}
+    for col, strict in (("shares", False), ("price", True)):
+        try:
+            a = pd.to_numeric(df[col], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"fills column {_show(col)} must be numeric: {exc}") from None
+        bad = ~np.isfinite(a) | ((a <= 0) if strict else (a < 0))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            op = "> 0" if strict else ">= 0"
+            raise ValueError(f"fills column {_show(col)} has {a[pos]} at row {_show(df.index[pos])}; must be finite and {op}.")
+        arrays[col] = a
+    if "fee" in df.columns:
+        try:
+            fee = pd.to_numeric(df["fee"], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"fills column 'fee' must be numeric: {exc}") from None
+        bad = ~np.isfinite(fee)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"fills column 'fee' has {fee[pos]} at row {_show(df.index[pos])}; must be finite (rebates may be negative).")
+    else:
+        fee = np.zeros(len(df))
+    arrays["fee"] = fee
+    t = _time_ns(df["time"], "fills", "time", df.index) if len(df) else np.zeros(0, np.int64)
+    arrays["row"] = row
+    arrays["time"] = t
+    return arrays
+
+
+def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> pd.DataFrame:
+    r"""Implementation shortfall of each parent order, decomposed, with slippage benchmarks.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        ``order_id, ticker, side, quantity, decision_time`` and optionally
+        ``arrival_time`` (default: the decision time) and ``end_time`` (the
+        end of the order's horizon, where unexecuted shares are marked;
+        default: the session close).  ``SimulationResult.orders`` qualifies.
+        Other columns (``algorithm``, ``urgency``, ``status``...) are passed
+        through.
+    fills : DataFrame
+        ``order_id, time, shares, price`` and optionally ``fee`` ($, may be
+        negative for rebates), e.g. ``SimulationResult.fills``.  An order may
+        have no fills.
+    bars : DataFrame
+        Bars with ``ticker, time, volume, vwap, mid, mid_open, mid_close,
+        close`` (:func:`execlab.load_bars`).
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``order_id``, one row per order in input order.  Prices in
+        $ per share: ``decision_price``, ``arrival_price``, ``end_price``,
+        ``avg_price`` (NaN when nothing executed), ``interval_vwap``,
+        ``interval_twap``, ``close_price``.  Shares: ``executed``,
+        ``unexecuted``, ``fill_rate``.  ``paper_notional`` = quantity x
+        decision price ($).  Costs in $ and bps of ``paper_notional``
+        (positive = cost): ``is_total``/``is_bps``,
+        ``delay_cost``/``delay_cost_bps``,
+        ``execution_cost``/``execution_cost_bps``,
+        ``opportunity_cost``/``opportunity_cost_bps``, ``fees``/``fees_bps``.
+        Slippage of the average price in bps of the benchmark (positive =
+        cost, NaN when nothing executed): ``slippage_arrival_bps``,
+        ``slippage_vwap_bps``, ``slippage_twap_bps``, ``slippage_close_bps``.
+
+    Raises
+    ------
+    ValueError
+        Fills for an unknown ``order_id``, fills adding up to more than the
+        order's quantity, non-positive or NaN prices, negative shares, fills
+        before the order's decision bar, bars missing for a ticker or a day,
+        unsorted bar times, an unknown ``side``, NaT times.
+
+    Notes
+    -----
+    Perold's paper portfolio trades all :math:`Q` shares at the decision
+    price :math:`P_d` for free.  The real one executes :math:`X` shares at
+    prices :math:`p_k` (:math:`\sum_k x_k = X`, average :math:`\bar p`), pays
+    fees :math:`F` and leaves :math:`U = Q - X` unexecuted, marked at the
+    end-of-horizon price :math:`P_e`.  With :math:`s = \pm 1` for buy/sell
+    and arrival price :math:`P_a`, the shortfall
+
+    .. math::
+        IS = s\Big(\sum_k x_k p_k - X P_d\Big) + s\,U\,(P_e - P_d) + F
+
+    splits exactly into
+
+    .. math::
+        \underbrace{s\,Q\,(P_a - P_d)}_{\text{delay}}
+        + \underbrace{s\,X\,(\bar p - P_a)}_{\text{execution}}
+        + \underbrace{s\,U\,(P_e - P_a)}_{\text{opportunity}}
+        + \underbrace{F}_{\text{fees}} .
+
+    Each is also given in bps of :math:`Q P_d`, so the bps parts add up to
+    ``is_bps``.  Execution cost holds the spread, impact and the timing of
+    the market over the execution.  An order with :math:`Q = 0` costs 0 bps.
+
+    Slippage is per executed share against a benchmark :math:`B`:
+    :math:`10^4\,s\,(\bar p - B)/B`, with :math:`B` the arrival price, the
+    interval VWAP (market volume-weighted price over the bars from the
+    arrival bar to the last fill's bar, whole bars; if the market traded
+    nothing there, the mean of the bars' carried ``vwap``), the interval TWAP
+    (mean bar ``mid`` over the same bars) or the close (the day's last trade,
+    the last bar's ``close``).
+
+    References
+    ----------
+    Perold, A. F. (1988). The implementation shortfall: paper versus reality.
+    *Journal of Portfolio Management*, 14(3), 4-9.
+
+    Examples
+    --------
+    >>> import execlab as ex, pandas as pd
+    >>> bars = ex.load_bars("1min", "AMZN")
+    >>> t0 = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
+    >>> orders = pd.DataFrame({"order_id": [1], "ticker": "AMZN", "side": "BUY",
+    ...                        "quantity": [500], "decision_time": [t0]})
+    >>> fills = pd.DataFrame({"order_id": [1], "time": [t0], "shares": [300], "price": [224.0]})
+    >>> t = ex.shortfall(orders, fills, bars)
+    >>> parts = t[["delay_cost", "execution_cost", "opportunity_cost", "fees"]].sum(axis=1)
+    >>> bool(abs(parts.iloc[0] - t["is_total"].iloc[0]) < 1e-9)
+    True
+    """
+    o = _check_orders(orders)
+    n = len(o.quantity)
+    grid = _BarGrid(bars, o.ticker, _BAR_COLUMNS)
+    code = np.array([grid.code[t] for t in o.ticker], dtype=np.int64)
+    dday = grid.day_of(o.decision_ns, "decision_time", o.ticker, o.frame.index)
+    aday = grid.day_of(o.arrival_ns, "arrival_time", o.ticker, o.frame.index)
+    df = o.frame
+    if "end_time" in df.columns:
+        end_ns = _time_ns(df["end_time"], "orders", "end_time", df.index)
+        before = end_ns < o.arrival_ns
+        if before.any():
+            pos = int(np.flatnonzero(before)[0])
+            raise ValueError(
+                f"orders column 'end_time' has {grid.time(end_ns[pos:pos + 1])[0]} at row {_show(df.index[pos])}, "
+                "before its arrival_time; the horizon must end after it starts."
+            )
+        eday = grid.day_of(end_ns, "end_time", o.ticker, df.index)
+        end_price = grid.mid_at(code, end_ns, eday)
+    else:
+        last = grid.day_last[aday]
+        end_ns = grid.end[last]
+        end_price = grid.values["mid_close"][code, last]
+    p_dec = grid.mid_at(code, o.decision_ns, dday)
+    p_arr = grid.mid_at(code, o.arrival_ns, aday)
+
+    f = _fill_arrays(fills, o, grid)
+    row = f["row"]
+    q = o.quantity.astype(np.float64)
+    executed = np.bincount(row, weights=f["shares"], minlength=n)
+    too_many = executed > q * (1 + 1e-12)
+    if too_many.any():
+        pos = int(np.flatnonzero(too_many)[0])
+        raise ValueError(
+            f"fills for order_id {_show(o.order_id[pos])} total {executed[pos]:g} shares, more than its "
+            f"quantity {o.quantity[pos]}."
+        )
+    notional = np.bincount(row, weights=f["shares"] * f["price"], minlength=n)
+    fees = np.bincount(row, weights=f["fee"], minlength=n)
+    unexecuted = q - executed
+
+    # Fill bars: on the order's day, not before the bar of its decision.
+    fday = grid.day_of(f["time"], "fills time", o.ticker[row], fills.index)
+    fbar, _ = grid.locate(f["time"], fday)
+    dbar, _ = grid.locate(o.decision_ns, dday)
+    early = fbar < dbar[row]
+    if early.any():
+        pos = int(np.flatnonzero(early)[0])
+        raise ValueError(
+            f"fills column 'time' has {grid.time(f['time'][pos:pos + 1])[0]} at row {_show(fills.index[pos])}, "
+            f"before the decision bar of order_id {_show(o.order_id[row[pos]])}."
+        )
+    last_bar = np.full(n, -1, dtype=np.int64)
+    np.maximum.at(last_bar, row, fbar)
+    first_bar = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_bar, row, fbar)
+    abar, _ = grid.locate(o.arrival_ns, aday)
+    has = executed > 0
+    b0 = np.where(has, np.minimum(abar, first_bar), abar)
+    b1 = np.where(has, np.maximum(last_bar, b0), b0)
+
+    vol = grid.values["volume"]
+    vw = grid.values["vwap"]
+    nb = (b1 - b0 + 1).astype(np.float64)
+    i_vol = _interval_sum(vol, code, b0, b1)
+    i_not = _interval_sum(vol * vw, code, b0, b1)
+    i_vw = _interval_sum(vw, code, b0, b1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        vwap_i = np.where(i_vol > 0, i_not / np.where(i_vol > 0, i_vol, 1.0), i_vw / nb)
+        twap_i = _interval_sum(grid.values["mid"], code, b0, b1) / nb
+        avg = np.where(has, notional / np.where(has, executed, 1.0), np.nan)
+    vwap_i = np.where(has, vwap_i, np.nan)
+    twap_i = np.where(has, twap_i, np.nan)
+    close_price = grid.values["close"][code, grid.day_last[aday]]
+
+    s = o.sign.astype(np.float64)
+    delay = s * q * (p_arr - p_dec)
+    # Price differences per fill before summing: sum x_k (p_k - P) keeps its digits,
+    # sum x_k p_k - X P cancels two numbers of order 1e7 dollars.
+    vs_arrival = np.bincount(row, weights=f["shares"] * (f["price"] - p_arr[row]), minlength=n)
+    vs_decision = np.bincount(row, weights=f["shares"] * (f["price"] - p_dec[row]), minlength=n)
+    execution = s * vs_arrival
+    opportunity = s * unexecuted * (end_price - p_arr) + 0.0  # + 0.0: no negative zeros
+    total = s * vs_decision + s * unexecuted * (end_price - p_dec) + fees
+    paper = q * p_dec
+    scale = np.where(paper > 0, 1e4 / np.where(paper > 0, paper, 1.0), 0.0)
+
+    def slip(bench: np.ndarray) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return np.where(has, 1e4 * s * (avg - bench) / bench, np.nan)
+
+    out = pd.DataFrame(
+        {
+            "ticker": o.ticker.astype(str),
+            "side": np.where(o.sign > 0, "BUY", "SELL"),
+            "quantity": o.quantity,
+        },
+        index=pd.Index(o.order_id, name="order_id"),
+    )
+    produced = {
+        "decision_time": grid.time(o.decision_ns),
+        "arrival_time": grid.time(o.arrival_ns),
+        "end_time": grid.time(end_ns),
+        "decision_price": p_dec,
+        "arrival_price": p_arr,
+        "end_price": end_price,
+        "avg_price": avg,
+        "executed": executed,
+        "unexecuted": unexecuted,
+        "fill_rate": np.where(q > 0, executed / np.where(q > 0, q, 1.0), 1.0),
+        "paper_notional": paper,
+        "is_total": total,
+        "is_bps": total * scale,
+        "delay_cost": delay,
+        "delay_cost_bps": delay * scale,
+        "execution_cost": execution,
+        "execution_cost_bps": execution * scale,
+        "opportunity_cost": opportunity,
+        "opportunity_cost_bps": opportunity * scale,
+        "fees": fees,
+        "fees_bps": fees * scale,
+        "interval_vwap": vwap_i,
+        "interval_twap": twap_i,
+        "close_price": close_price,
+        "slippage_arrival_bps": slip(p_arr),
+        "slippage_vwap_bps": slip(vwap_i),
+        "slippage_twap_bps": slip(twap_i),
+        "slippage_close_bps": slip(close_price),
+    }
+    skip = set(out.columns) | set(produced) | {"order_id", "filled", "unfilled"}
+    for c in df.columns:
+        if c not in skip:
+            out[c] = df[c].to_numpy()
+    for c, v in produced.items():
+        out[c] = v
+    return out
+
+
+def _interval_sum(values: np.ndarray, code: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:
+    """Sum of ``values[code_i, b0_i : b1_i + 1]`` for every order, without cumulative sums.
+
+    Differences of a day-long cumulative sum lose digits (a day's notional is
+    ~1e9 dollars); ``np.add.reduceat`` adds each interval on its own.
+    """
+    k, t = values.shape
+    flat = np.concatenate([values, np.zeros((k, 1))], axis=1).ravel()
+    start = code * (t + 1) + b0
+    stop = code * (t + 1) + b1 + 1
+    idx = np.empty(2 * len(start), dtype=np.int64)
+    idx[0::2], idx[1::2] = start, stop
+    if len(idx) == 0:
+        return np.zeros(0)
+    return np.add.reduceat(flat, idx)[0::2]
+
+
+def _weights_for(table: pd.DataFrame, metric: str) -> np.ndarray:
+    """Dollar weights that make the weighted mean the group's aggregate figure."""
+    if metric.startswith("slippage_"):
+        # Per executed share: weight by executed dollars.
+        return (table["executed"] * table["avg_price"].fillna(0.0)).to_numpy(np.float64)
+    if metric == "fill_rate":
+        return table["quantity"].to_numpy(np.float64)
+    return table["paper_notional"].to_numpy(np.float64)
+
+
+def summarize(
+    table: pd.DataFrame,
+    by: str | Sequence[str] | None = "algorithm",
+    rng: np.random.Generator | int | None = None,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    metrics: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    r"""Per-group statistics of shortfall metrics with bootstrap confidence intervals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`shortfall` (extra columns such as ``algorithm``
+        come from the orders).
+    by : str, list of str or None, default "algorithm"
+        Grouping column(s); ``None`` treats the table as one group ``"all"``.
+    rng : numpy.random.Generator, int or None
+        Source of the bootstrap resamples; an int seeds a new Generator.
+        ``None`` draws fresh entropy (intervals then vary run to run).
+    n_boot : int, default 1000
+        Bootstrap resamples (>= 10).
+    level : float, default 0.95
+        Confidence level of the percentile interval, in (0, 1).
+    metrics : sequence of str, optional
+        Columns to summarize; default the cost and slippage bps columns and
+        ``fill_rate``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by (group..., ``metric``): ``count`` (orders with a value;
+        slippage is undefined for unexecuted orders), ``mean``, ``median``,
+        ``std``, ``vw_mean``, ``ci_lower``, ``ci_upper`` (bootstrap interval
+        of the mean) and ``fill_rate`` (executed / ordered shares of the
+        group, repeated on each metric row for convenience).
+
+    Notes
+    -----
+    ``vw_mean`` is weighted by traded dollars, so that it is the group's
+    aggregate as one portfolio: cost bps are weighted by ``paper_notional``
+    (:math:`\sum IS / \sum Q P_d`), slippage by executed dollars, fill rate by
+    ordered shares.
+
+    The bootstrap resamples orders with replacement within each group,
+    :math:`B` = ``n_boot`` times, and takes the
+    :math:`(1 \pm \text{level})/2` percentiles of the resampled means.
+    It is vectorized: resample counts :math:`c_{bi}` form a (B, n) matrix and
+    the resampled means of every metric at once are
+    :math:`(c\,(v \odot m)) / (c\,m)` for values :math:`v` and the
+    indicator :math:`m` of non-missing values.  A group of a few orders gives
+    a wide, unreliable interval; read ``count`` first.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = pd.DataFrame({"algorithm": ["a", "a", "b"], "is_bps": [1.0, 3.0, 5.0],
+    ...                   "quantity": [100, 100, 100], "executed": [100, 100, 50],
+    ...                   "paper_notional": [1e4, 3e4, 1e4], "fill_rate": [1.0, 1.0, 0.5]})
+    >>> s = summarize(t, rng=0, metrics=["is_bps"])
+    >>> s.loc[("a", "is_bps"), ["count", "mean", "vw_mean", "fill_rate"]].tolist()
+    [2.0, 2.0, 2.5, 1.0]
+    """
+    check_frame(table, "table", ["quantity", "executed"])
+    if metrics is None:
+        metrics = [m for m in DEFAULT_METRICS if m in table.columns]
+    metrics = list(metrics)
+    if not metrics:
+        raise ValueError("metrics is empty; table holds none of the default metric columns.")
+    missing = [m for m in metrics if m not in table.columns]
+    if missing:
+        raise ValueError(f"metrics {missing} are not columns of table; it has {list(map(str, table.columns))}.")
+    n_boot = int(check_scalar(n_boot, "n_boot", min_val=10, integer=True))
+    level = check_scalar(level, "level", min_val=0.0, max_val=1.0, include_min=False, include_max=False)
+    if isinstance(rng, np.random.Generator):
+        gen = rng
+    elif rng is None or isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        gen = np.random.default_rng(rng)
+    else:
+        raise TypeError(f"rng must be a numpy Generator, an int seed or None, got {type(rng).__name__}.")
+    if by is None:
+        keys = ["group"]
+        table = table.assign(group="all")
+    else:
+        keys = [by] if isinstance(by, str) else list(by)
+        miss = [k for k in keys if k not in table.columns]
+        if miss:
+            raise ValueError(f"by == {by!r}: column(s) {miss} not in table; it has {list(map(str, table.columns))}.")
+    values = np.column_stack([pd.to_numeric(table[m], errors="raise").to_numpy(np.float64, na_value=np.nan) for m in metrics])
+    inf = np.isinf(values)
+    if inf.any():
+        i, j = np.argwhere(inf)[0]
+        raise ValueError(f"table column {_show(metrics[j])} has {values[i, j]} at row {_show(table.index[i])}; must be finite or NaN.")
+    weights = np.column_stack([_weights_for(table, m) if _has_weight_cols(table, m) else np.ones(len(table)) for m in metrics])
+    qty = table["quantity"].to_numpy(np.float64)
+    exe = table["executed"].to_numpy(np.float64)
+    alpha = (1.0 - level) / 2.0
+    rows = []
+    index = []
+    grouped = table.groupby(keys, sort=True, dropna=False).indices
+    for key, idx in grouped.items():
+        v = values[idx]
+        w = weights[idx]
+        valid = ~np.isnan(v)
+        v0 = np.where(valid, v, 0.0)
+        cnt = valid.sum(axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = v0.sum(axis=0) / cnt
+            wv = np.where(valid, w, 0.0)
+            vw = (wv * v0).sum(axis=0) / wv.sum(axis=0)
+            median = np.full(len(metrics), np.nan)
+            some = cnt > 0
+            if some.any():
+                median[some] = np.nanmedian(v[:, some], axis=0)
+            std = np.sqrt(((v0 - mean) ** 2 * valid).sum(axis=0) / np.maximum(cnt - 1, 1))
+        lo, hi = _bootstrap_mean_ci(v0, valid.astype(np.float64), gen, n_boot, alpha)
+        fr = exe[idx].sum() / qty[idx].sum() if qty[idx].sum() > 0 else 1.0
+        key_t = key if isinstance(key, tuple) else (key,)
+        for j, m in enumerate(metrics):
+            index.append(key_t + (m,))
+            rows.append((cnt[j], mean[j], median[j], std[j], vw[j], lo[j], hi[j], fr))
+    out = pd.DataFrame(
+        rows,
+        columns=["count", "mean", "median", "std", "vw_mean", "ci_lower", "ci_upper", "fill_rate"],
+        index=pd.MultiIndex.from_tuples(index, names=keys + ["metric"]),
+    )
+    out["count"] = out["count"].astype(np.int64)
+    return out
+
+
+def _has_weight_cols(table: pd.DataFrame, metric: str) -> bool:
+    if metric.startswith("slippage_"):
+        return "avg_price" in table.columns
+    if metric == "fill_rate":
+        return True
+    return "paper_notional" in table.columns
+
+
+def _bootstrap_mean_ci(
+    v0: np.ndarray, valid: np.ndarray, gen: np.random.Generator, n_boot: int, alpha: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Percentile bootstrap of the mean of each column, all columns at once.
+
+    Resample counts come from one ``integers`` draw per chunk of resamples
+    (chunks bound memory at about 2 million draws); the means are two matrix
+    products, so there is no Python loop over resamples.
+    """
+    n, m = v0.shape
+    if n == 0:
+        return np.full(m, np.nan), np.full(m, np.nan)
+    chunk = max(1, min(n_boot, 2_000_000 // n))
+    means = np.empty((n_boot, m))
+    for b in range(0, n_boot, chunk):
+        k = min(chunk, n_boot - b)
+        draws = gen.integers(0, n, size=(k, n))
+        counts = np.bincount((draws + (np.arange(k) * n)[:, None]).ravel(), minlength=k * n).reshape(k, n)
+        counts = counts.astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            means[b : b + k] = (counts @ v0) / (counts @ valid)
+    lo, hi = np.full(m, np.nan), np.full(m, np.nan)
+    ok = np.isfinite(means).any(axis=0)
+    if ok.any():
+        # Resamples that drew only missing values have no mean; leave them out.
+        lo[ok] = np.nanquantile(means[:, ok], alpha, axis=0)
+        hi[ok] = np.nanquantile(means[:, ok], 1 - alpha, axis=0)
+    return lo, hi

@@ -1,0 +1,827 @@
+r"""Fill simulation: child orders of a :class:`~execlab.schedules.Schedule` against real bars.
+
+The simulator takes parent orders (one row per order), the schedule that slices
+them (row ``i`` of ``schedule.shares`` belongs to row ``i`` of the orders) and
+regular bars, and returns the child fills and each parent order's fill status.
+
+It is vectorized over orders: the only Python loop is the participation-cap
+recurrence over bars (at most a few hundred per session), each step a handful
+of numpy operations on the orders that still have shares to trade.
+
+Conventions
+-----------
+* ``side`` is ``"BUY"`` (s = +1) or ``"SELL"`` (s = -1).
+* Prices are dollars, quantities whole shares, times timezone-aware.
+* A fill's ``time`` is the *start* of the bar in which it happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ._validation import check_frame, check_scalar, check_sorted_unique
+from .data import daily_stats
+from .schedules import Schedule
+
+__all__ = ["simulate", "SimulationResult", "SIDES", "STATUSES"]
+
+SIDES = ("BUY", "SELL")
+STATUSES = ("FILLED", "PARTIALLY_FILLED", "UNFILLED")
+_EPS = 1e-9
+
+
+# ---------------------------------------------------------------------------
+# Shared input checks (also used by execlab.shortfall)
+# ---------------------------------------------------------------------------
+def _show(x: object) -> str:
+    """repr of a value for an error message, numpy scalars as plain Python."""
+    return repr(x.item() if isinstance(x, np.generic) else x)
+
+
+def _time_ns(values: Any, name: str, column: str, index: pd.Index) -> np.ndarray:
+    """Timezone-aware times as int64 nanoseconds since the epoch (UTC)."""
+    try:
+        t = pd.DatetimeIndex(values)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} column {_show(column)} must hold timestamps: {exc}") from None
+    if t.tz is None:
+        raise ValueError(
+            f"{name} column {_show(column)} is timezone-naive; localize it (e.g. "
+            f"tz_localize('America/New_York')) so it can be compared with the bars."
+        )
+    nat = t.isna()
+    if nat.any():
+        pos = int(np.flatnonzero(nat)[0])
+        raise ValueError(f"{name} column {_show(column)} has NaT at row {_show(index[pos])}; every order needs a time.")
+    return t.as_unit("ns").asi8
+
+
+@dataclass(frozen=True)
+class _Orders:
+    """Checked parent orders as arrays (row order of the input frame)."""
+
+    frame: pd.DataFrame
+    order_id: pd.Index
+    ticker: np.ndarray  # object array of str
+    sign: np.ndarray  # int64, +1 buy / -1 sell
+    quantity: np.ndarray  # int64
+    decision_ns: np.ndarray
+    arrival_ns: np.ndarray
+    tz: Any
+
+
+def _check_orders(orders: object, *, delay: object = None, name: str = "orders") -> _Orders:
+    """Validate the orders frame of the contract and return it as arrays.
+
+    ``delay`` (simulate only) builds ``arrival_time = decision_time + delay``
+    when the frame has no ``arrival_time`` column.  Without ``delay``, a
+    missing ``arrival_time`` means arrival at the decision time.
+    """
+    df = check_frame(orders, name, ["order_id", "ticker", "side", "quantity", "decision_time"])
+    oid = pd.Index(df["order_id"])
+    if oid.isna().any():
+        pos = int(np.flatnonzero(oid.isna())[0])
+        raise ValueError(f"{name} column 'order_id' has {_show(oid[pos])} at row {_show(df.index[pos])}; order ids must not be missing.")
+    dup = oid.duplicated()
+    if dup.any():
+        pos = int(np.flatnonzero(dup)[0])
+        raise ValueError(f"{name} column 'order_id' has duplicate value {_show(oid[pos])} at row {_show(df.index[pos])}; order ids must be unique.")
+    ticker = df["ticker"]
+    bad = ticker.isna().to_numpy()
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"{name} column 'ticker' has {_show(ticker.iloc[pos])} at row {_show(df.index[pos])}; must be a ticker symbol.")
+    side = df["side"]
+    ok = side.isin(SIDES).to_numpy() & ~side.isna().to_numpy()
+    if not ok.all():
+        pos = int(np.flatnonzero(~ok)[0])
+        raise ValueError(f"{name} column 'side' has {_show(side.iloc[pos])} at row {_show(df.index[pos])}; must be one of {list(SIDES)}.")
+    sign = np.where(side.to_numpy() == "BUY", 1, -1).astype(np.int64)
+    try:
+        q = pd.to_numeric(df["quantity"], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} column 'quantity' must be numeric: {exc}") from None
+    bad = ~np.isfinite(q) | (q < 0) | (q != np.floor(q)) | (q > 2**53)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{name} column 'quantity' has {q[pos]} at row {_show(df.index[pos])}; must be a whole number of shares >= 0."
+        )
+    dec = _time_ns(df["decision_time"], name, "decision_time", df.index)
+    tz = pd.DatetimeIndex(df["decision_time"]).tz
+    if "arrival_time" in df.columns:
+        if delay is not None and pd.Timedelta(delay) != pd.Timedelta(0):
+            raise ValueError(
+                f"delay == {delay!r} was given but {name} has an 'arrival_time' column; "
+                "pass one or the other (delay only builds a missing arrival_time)."
+            )
+        arr = _time_ns(df["arrival_time"], name, "arrival_time", df.index)
+    else:
+        arr = dec + (pd.Timedelta(delay).value if delay is not None else 0)
+    early = arr < dec
+    if early.any():
+        pos = int(np.flatnonzero(early)[0])
+        raise ValueError(
+            f"{name} column 'arrival_time' has {pd.Timestamp(arr[pos], tz='UTC').tz_convert(tz)} at row "
+            f"{_show(df.index[pos])}, before its decision_time {pd.Timestamp(dec[pos], tz='UTC').tz_convert(tz)}; "
+            "an order cannot arrive before it is decided."
+        )
+    return _Orders(df, oid, ticker.astype(str).to_numpy(dtype=object), sign, q.astype(np.int64), dec, arr, tz)
+
+
+class _BarGrid:
+    """Bars of the tickers in use as (tickers, bars) arrays on one time grid.
+
+    Every ticker must have the same bar start times (the bundled data does);
+    within a day bars are contiguous, so a bar ends where the next begins and
+    the day's last bar ends one typical bar length after it starts.
+    """
+
+    def __init__(self, bars: object, tickers: np.ndarray, columns: tuple[str, ...], *, name: str = "bars") -> None:
+        df = check_frame(bars, name, ("ticker", "time") + columns)
+        t_all = pd.DatetimeIndex(df["time"])
+        if t_all.tz is None:
+            raise ValueError(f"{name} column 'time' is timezone-naive; bars must carry their exchange time zone.")
+        self.tz = t_all.tz
+        names = [str(t) for t in pd.unique(pd.Series(tickers, dtype=object))]
+        held = pd.Index(df["ticker"].astype(str).unique())
+        bar_ticker = df["ticker"].astype(str).to_numpy()
+        self.tickers = names
+        self.code = {t: k for k, t in enumerate(names)}
+        grid_ns = None
+        cols: dict[str, list[np.ndarray]] = {c: [] for c in columns}
+        for t in names:
+            if t not in held:
+                raise ValueError(
+                    f"bars have no rows for ticker {_show(t)}, which the orders trade; bars hold {sorted(held)}."
+                )
+            sub = df[bar_ticker == t]
+            check_sorted_unique(sub["time"], f"{name} time for {t}")
+            ns = pd.DatetimeIndex(sub["time"]).as_unit("ns").asi8
+            if grid_ns is None:
+                grid_ns, first = ns, t
+            elif len(ns) != len(grid_ns) or not np.array_equal(ns, grid_ns):
+                missing = np.setdiff1d(grid_ns, ns)
+                extra = np.setdiff1d(ns, grid_ns)
+                where = missing[0] if len(missing) else extra[0]
+                raise ValueError(
+                    f"bars for ticker {_show(t)} are missing or add the bar at "
+                    f"{pd.Timestamp(where, tz='UTC').tz_convert(self.tz)} compared with {_show(first)}; "
+                    "all tickers must share one bar grid."
+                )
+            for c in columns:
+                cols[c].append(self._column(sub, c, t, name))
+        assert grid_ns is not None
+        self.start = grid_ns
+        self.n_bars = len(grid_ns)
+        self.values = {c: np.vstack(v) for c, v in cols.items()}
+        times = pd.DatetimeIndex(pd.to_datetime(grid_ns, utc=True)).tz_convert(self.tz)
+        self.times = times
+        day = times.normalize().asi8
+        self.day_values = np.unique(day)
+        self.day = np.searchsorted(self.day_values, day)
+        self.day_first = np.searchsorted(self.day, np.arange(len(self.day_values)), side="left")
+        self.day_last = np.searchsorted(self.day, np.arange(len(self.day_values)), side="right") - 1
+        gaps = np.diff(grid_ns)
+        same_day = self.day[1:] == self.day[:-1]
+        typical = np.median(gaps[same_day]) if same_day.any() else pd.Timedelta("1min").value
+        self.bar_length = int(typical)
+        end = np.empty_like(grid_ns)
+        end[:-1] = np.where(same_day, grid_ns[1:], grid_ns[:-1] + self.bar_length)
+        end[-1] = grid_ns[-1] + self.bar_length
+        self.end = end
+        self.is_day_last = np.zeros(self.n_bars, dtype=bool)
+        self.is_day_last[self.day_last] = True
+
+    @staticmethod
+    def _column(sub: pd.DataFrame, column: str, ticker: str, name: str) -> np.ndarray:
+        try:
+            arr = pd.to_numeric(sub[column], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"{name} column {_show(column)} must be numeric: {exc}") from None
+        strict = column not in ("volume", "spread")
+        bad = ~np.isfinite(arr) | ((arr <= 0) if strict else (arr < 0))
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            op = "> 0" if strict else ">= 0"
+            raise ValueError(
+                f"{name} column {_show(column)} has {arr[pos]} for {ticker} at row {_show(sub.index[pos])}; must be finite and {op}."
+            )
+        return arr
+
+    def day_of(self, t_ns: np.ndarray, what: str, tickers: np.ndarray, index: pd.Index) -> np.ndarray:
+        """Index into ``day_values`` of each time's calendar day; unknown days raise."""
+        d = pd.DatetimeIndex(pd.to_datetime(t_ns, utc=True)).tz_convert(self.tz).normalize().asi8
+        k = np.clip(np.searchsorted(self.day_values, d), 0, len(self.day_values) - 1)
+        bad = self.day_values[k] != d
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"bars have no session on {pd.Timestamp(d[pos], tz='UTC').tz_convert(self.tz).date()} for ticker "
+                f"{_show(tickers[pos])} ({what} at row {_show(index[pos])})."
+            )
+        return k
+
+    def locate(self, t_ns: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Bar containing each time, clamped to its session.
+
+        Returns ``(bar, where)`` with ``where`` -1 before the day's first bar
+        (``bar`` is then that first bar), 0 inside ``bar``, +1 at or after the
+        day's close (``bar`` is then the day's last bar).
+        """
+        first, last = self.day_first[day], self.day_last[day]
+        bar = np.searchsorted(self.start, t_ns, side="right") - 1
+        before = t_ns < self.start[first]
+        after = t_ns >= self.end[last]
+        bar = np.where(before, first, np.where(after, last, np.clip(bar, first, last)))
+        where = np.where(before, -1, np.where(after, 1, 0))
+        return bar, where
+
+    def mid_at(self, k: np.ndarray, t_ns: np.ndarray, day: np.ndarray) -> np.ndarray:
+        """Quote mid at each time, from the bar containing it.
+
+        Linear in time between the bar's ``mid_open`` (at its start) and
+        ``mid_close`` (at its end); before the open, the first ``mid_open`` of
+        the day; at or after the close, the last ``mid_close``.
+        """
+        bar, where = self.locate(t_ns, day)
+        mo = self.values["mid_open"][k, bar]
+        mc = self.values["mid_close"][k, bar]
+        frac = (t_ns - self.start[bar]) / (self.end[bar] - self.start[bar])
+        frac = np.where(where < 0, 0.0, np.where(where > 0, 1.0, np.clip(frac, 0.0, 1.0)))
+        return mo + (mc - mo) * frac
+
+    def time(self, ns: np.ndarray) -> pd.DatetimeIndex:
+        arr = np.asarray(ns, dtype=np.int64).view("M8[ns]")
+        return pd.DatetimeIndex(arr).tz_localize("UTC").tz_convert(self.tz)
+
+
+# ---------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SimulationResult:
+    """Fills and per-order outcome of :func:`simulate`.
+
+    Attributes
+    ----------
+    fills : DataFrame
+        One row per executed piece of a child order: ``order_id``, ``child``
+        (schedule bin index the shares were released in), ``time`` (start of
+        the bar in which they filled), ``shares`` (int64), ``price`` ($ per
+        share), ``fee`` ($).  Sorted by order (input order), then time, then
+        child.  Carried-over shares keep the child they were released in
+        (first released, first filled), so one child can fill over several
+        bars and one bar can fill several children, at the same bar price.
+    orders : DataFrame
+        One row per parent order, in input order: ``order_id, ticker, side,
+        quantity, filled, unfilled, fill_rate, status, avg_price,
+        decision_time, arrival_time, end_time``, then the other input columns
+        (``algorithm``, ``urgency``...).  ``status`` is ``"FILLED"``,
+        ``"PARTIALLY_FILLED"`` or ``"UNFILLED"``; ``avg_price`` is NaN for an
+        unfilled order (no execution to average); ``end_time`` is the end of
+        the bar of the last fill for a filled order, the session close
+        otherwise.
+    releases : DataFrame
+        Shares the schedule released to the market: ``order_id, child, time``
+        (start of the bar of release), ``shares``; built on first access.
+        Bins released after the session close are not listed (they count as
+        unfilled).
+    market : DataFrame
+        ``ticker, time, volume, cap`` of the bars used: market volume and the
+        participation cap (shares) shared by the orders of that ticker.
+    params : dict
+        The simulation settings.
+    """
+
+    fills: pd.DataFrame
+    orders: pd.DataFrame
+    market: pd.DataFrame
+    params: dict = field(default_factory=dict)
+    _release_parts: tuple = field(default=(), repr=False)
+
+    @cached_property
+    def releases(self) -> pd.DataFrame:
+        order_id, child, time, shares = self._release_parts
+        return pd.DataFrame({"order_id": order_id, "child": child, "time": time, "shares": shares})
+
+    def trajectory(self, order_id: object) -> pd.DataFrame:
+        """Per bar of one order's session: released vs filled shares and market volume.
+
+        Returns
+        -------
+        DataFrame
+            Indexed by bar ``time``: ``released``, ``filled``, ``cum_released``,
+            ``cum_filled``, ``market_volume``, ``participation`` (filled /
+            market volume, 0 where the market traded nothing) and ``cap``.
+        """
+        row = self.orders.loc[self.orders["order_id"] == order_id]
+        if len(row) != 1:
+            raise ValueError(f"order_id == {order_id!r} is not in this simulation.")
+        ticker = row["ticker"].iat[0]
+        mkt = self.market[self.market["ticker"] == ticker]
+        day = pd.Timestamp(row["arrival_time"].iat[0]).tz_convert(mkt["time"].dt.tz).normalize()
+        mkt = mkt[mkt["time"].dt.normalize() == day].set_index("time")
+        rel = self.releases[self.releases["order_id"] == order_id].groupby("time")["shares"].sum()
+        fil = self.fills[self.fills["order_id"] == order_id].groupby("time")["shares"].sum()
+        out = pd.DataFrame(index=mkt.index)
+        out["released"] = rel.reindex(out.index, fill_value=0).astype(np.int64)
+        out["filled"] = fil.reindex(out.index, fill_value=0).astype(np.int64)
+        out["cum_released"] = out["released"].cumsum()
+        out["cum_filled"] = out["filled"].cumsum()
+        out["market_volume"] = mkt["volume"].astype(np.int64)
+        vol = out["market_volume"].to_numpy(np.float64)
+        out["participation"] = np.divide(out["filled"].to_numpy(np.float64), vol, out=np.zeros(len(out)), where=vol > 0)
+        out["cap"] = mkt["cap"]
+        return out
+
+    def summary(self) -> str:
+        """Text report: settings, fill status counts and execution cost against the bar mid."""
+        o = self.orders
+        p = self.params
+        q = int(o["quantity"].sum())
+        filled = int(o["filled"].sum())
+        counts = o["status"].value_counts().reindex(list(STATUSES), fill_value=0)
+        f = self.fills
+        notional = float((f["shares"] * f["price"]).sum())
+        fees = float(f["fee"].sum())
+        lines = [
+            "Fill simulation",
+            "=" * 60,
+            f"Algorithm:           {p.get('algorithm')}",
+            f"Impact model:        {p.get('impact')}",
+            f"Max participation:   {p.get('max_participation')}",
+            f"Fees:                ${p.get('fee_per_share')}/share + ${p.get('fee_per_order')}/child order",
+            f"Orders:              {len(o)}  (" + ", ".join(f"{k} {int(v)}" for k, v in counts.items()) + ")",
+            f"Shares:              {q:,} ordered, {filled:,} filled ({filled / q:.2%})" if q else f"Shares:              {q} ordered",
+            f"Fills (rows):        {len(f):,}",
+            f"Notional:            ${notional:,.2f}; fees ${fees:,.2f}",
+        ]
+        if "cost_vs_mid_bps" in p:
+            lines.append(f"Cost vs bar mid:     {p['cost_vs_mid_bps']:.3f} bps (notional-weighted; half-spread + impact)")
+        lines.append("-" * 60)
+        if filled:
+            by = o.groupby("ticker").agg(orders=("order_id", "size"), quantity=("quantity", "sum"), filled=("filled", "sum"))
+            by["fill_rate"] = by["filled"] / by["quantity"].where(by["quantity"] > 0)
+            lines.append(by.to_string(float_format=lambda x: f"{x:.4f}"))
+        return "\n".join(lines)
+
+    def __repr__(self) -> str:
+        return (
+            f"SimulationResult(orders={len(self.orders)}, fills={len(self.fills)}, "
+            f"filled={int(self.orders['filled'].sum())}/{int(self.orders['quantity'].sum())})"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Kernels (clean arrays in, arrays out)
+# ---------------------------------------------------------------------------
+def _cap_recurrence(
+    n: int,
+    order_code: np.ndarray,
+    rel_pos: np.ndarray,
+    rel_bar: np.ndarray,
+    rel_shares: np.ndarray,
+    cap: np.ndarray,
+    is_day_last: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fill released shares bar by bar under a participation cap shared per ticker.
+
+    Orders are in ticker-sorted positions (``order_code`` non-decreasing).
+    ``rel_*`` lists released shares per (position, bar), sorted by bar.
+    ``cap`` is (tickers, bars): the most shares all orders of a ticker may
+    fill in that bar.  Returns fills as (position, bar, shares).
+    """
+    n_bars = cap.shape[1]
+    bounds = np.searchsorted(rel_bar, np.arange(n_bars + 1), side="left")
+    backlog = np.zeros(n, dtype=np.int64)
+    pending = 0
+    out_pos, out_bar, out_sh = [], [], []
+    n_tickers = cap.shape[0]
+    for t in range(n_bars):
+        lo, hi = bounds[t], bounds[t + 1]
+        if hi > lo:
+            # add.at: several bins of one order may land in the same bar
+            np.add.at(backlog, rel_pos[lo:hi], rel_shares[lo:hi])
+            pending += int(rel_shares[lo:hi].sum())
+        if pending > 0:
+            pos = np.flatnonzero(backlog)
+            d = backlog[pos]
+            code = order_code[pos]
+            demand = np.bincount(code, weights=d, minlength=n_tickers)
+            c = cap[:, t]
+            constrained = demand > c
+            if constrained.any():
+                # Pro rata within each ticker by cumulative rounding: each order gets
+                # the floor or ceiling of its share d_i * C / D and the ticker's fills
+                # sum to exactly C.  Cumulative sums are restarted per ticker.
+                cum = np.cumsum(d)
+                before = np.cumsum(demand) - demand
+                within = (cum - before[code]).astype(np.float64)
+                scaled = np.floor(within * c[code] / demand[code] + 0.5)
+                alloc = np.where(constrained[code], scaled, within).astype(np.int64)
+                prev = np.empty_like(alloc)
+                prev[0] = 0
+                prev[1:] = alloc[:-1]
+                prev[np.r_[True, code[1:] != code[:-1]]] = 0
+                fill = np.clip(alloc - prev, 0, d)
+            else:
+                fill = d
+            hit = fill > 0
+            if hit.any():
+                out_pos.append(pos[hit])
+                out_bar.append(np.full(int(hit.sum()), t, dtype=np.int64))
+                out_sh.append(fill[hit])
+                backlog[pos] -= fill
+                pending -= int(fill.sum())
+        if is_day_last[t] and pending > 0:
+            # Session close: whatever is left is unfilled; nothing carries overnight.
+            backlog[:] = 0
+            pending = 0
+    if out_pos:
+        return np.concatenate(out_pos), np.concatenate(out_bar), np.concatenate(out_sh)
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty.copy(), empty.copy()
+
+
+def _group_exclusive_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Sum of the earlier values within each run of equal ``group`` (runs contiguous)."""
+    if len(values) == 0:
+        return values.copy()
+    excl = np.cumsum(values) - values
+    start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    base = np.repeat(excl[start], np.diff(np.r_[start, len(values)]))
+    return excl - base
+
+
+def _impact_values(fn: Any, what: str, args: tuple, n: int, impact: object) -> np.ndarray:
+    try:
+        out = np.asarray(fn(*args), dtype=np.float64)
+    except Exception as exc:  # the model's own error, with context
+        raise type(exc)(f"impact.{what}(...) of {type(impact).__name__} failed: {exc}") from exc
+    try:
+        out = np.broadcast_to(out, (n,)).astype(np.float64)
+    except ValueError:
+        raise ValueError(f"impact.{what}(...) returned shape {out.shape}, expected ({n},) or a scalar.") from None
+    bad = ~np.isfinite(out) | (out < 0)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"impact.{what}(...) of {type(impact).__name__} returned {out[pos]} for fill {pos}; "
+            "impact must be finite and >= 0 (a fraction of price)."
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Public entry point
+# ---------------------------------------------------------------------------
+def simulate(
+    orders: pd.DataFrame,
+    schedule: Schedule,
+    bars: pd.DataFrame,
+    impact: object | None = None,
+    *,
+    max_participation: float | None = 0.1,
+    fee_per_share: float = 0.0,
+    fee_per_order: float = 0.0,
+    delay: str | pd.Timedelta = "0s",
+) -> SimulationResult:
+    r"""Fill each order's schedule against real bars, with spread, impact and a participation cap.
+
+    Parameters
+    ----------
+    orders : DataFrame
+        One row per parent order: ``order_id`` (unique), ``ticker``, ``side``
+        (``"BUY"``/``"SELL"``), ``quantity`` (shares, whole, >= 0),
+        ``decision_time`` (tz-aware) and optionally ``arrival_time`` (tz-aware,
+        >= decision time).  Other columns (``algorithm``, ``urgency``...) are
+        passed through to ``result.orders``.
+    schedule : Schedule
+        Child quantities, row ``i`` for order row ``i``; ``schedule.quantity``
+        must equal ``orders["quantity"]``.  Bin ``j`` of order ``i`` is released
+        at ``arrival_time_i + j * schedule.bin_duration`` into the bar
+        containing that time; with ``bin_duration=None`` bin ``j`` is the
+        ``j``-th bar from the arrival bar.
+    bars : DataFrame
+        Regular bars (:func:`execlab.load_bars`) with ``ticker, time, volume,
+        mid, spread, mid_close`` for every ticker traded, all tickers on the
+        same bar times.
+    impact : object, optional
+        Any object with ``temporary_impact(shares, bin_volume, daily_volume,
+        sigma)`` and ``permanent_impact(shares, daily_volume, sigma)``
+        returning fractions of price (the protocol of :mod:`execlab.impact`).
+        ``None``: no impact, fills pay the half-spread only.
+    max_participation : float or None, default 0.1
+        Most shares the orders of one ticker may fill in a bar, as a fraction
+        of that bar's market volume, in (0, 1].  ``None``: no cap (still,
+        nothing fills in a bar where the market traded nothing).
+    fee_per_share : float, default 0
+        Dollars per filled share (>= 0).
+    fee_per_order : float, default 0
+        Dollars per child order that fills (>= 0), charged on its first fill.
+    delay : str or Timedelta, default "0s"
+        Arrival delay used when ``orders`` has no ``arrival_time`` column:
+        ``arrival_time = decision_time + delay``.
+
+    Returns
+    -------
+    SimulationResult
+        ``.fills``, ``.orders``, ``.releases``, ``.market``, ``.trajectory(id)``,
+        ``.summary()``.
+
+    Raises
+    ------
+    ValueError
+        Bad orders (duplicate ``order_id``, unknown ``side``, negative or
+        fractional ``quantity``, NaT or naive times, arrival before decision),
+        a schedule that does not match the orders, bars missing for a ticker
+        or a day, unsorted bar times, non-positive prices, NaN anywhere, or an
+        impact model returning negative or non-finite values.
+    TypeError
+        If ``schedule`` is not a :class:`Schedule` or ``impact`` lacks the
+        protocol methods.
+
+    Notes
+    -----
+    **Release and carry-over.**  Let :math:`r_{it}` be the shares order
+    :math:`i` releases in bar :math:`t` and :math:`b_{it}` its backlog.  In
+    each bar, the orders of ticker :math:`k` may fill together at most
+    :math:`C_{kt} = \lfloor \rho V_{kt} \rfloor` shares (:math:`\rho` =
+    ``max_participation``, :math:`V` = market volume).  With demand
+    :math:`D_{kt} = \sum_{i \in k} (b_{i,t-1} + r_{it})`, fills are
+
+    .. math::
+        f_{it} = \begin{cases} b_{i,t-1} + r_{it} & D_{kt} \le C_{kt} \\
+                 \approx (b_{i,t-1} + r_{it})\, C_{kt} / D_{kt} & \text{otherwise,}
+                 \end{cases}
+        \qquad b_{it} = b_{i,t-1} + r_{it} - f_{it},
+
+    the pro-rata share rounded to whole shares by cumulative rounding (each
+    order gets the floor or ceiling of its share and the ticker fills exactly
+    :math:`C_{kt}`).  The backlog is carried to later bars; at the session
+    close it is dropped and reported as unfilled, together with bins
+    released after the close and the schedule's ``unscheduled`` shares.
+    Orders of different tickers never compete.  Our own fills are not added
+    to the market volume.
+
+    **Price.**  With :math:`s = +1` for a buy and :math:`-1` for a sell, bar
+    mid :math:`m_t` and spread :math:`S_t` (time-weighted over the bar),
+
+    .. math::
+        p_{it} = m_t \left(1 + s\left(\frac{S_t}{2 m_t} + I^{tmp}_{it}
+                 + \sum_{t' < t} I^{perm}_{it'}\right)\right),
+
+    :math:`I^{tmp}_{it}` = ``temporary_impact(f_it, V_t, ADV, sigma)`` paid
+    by this fill only, :math:`I^{perm}_{it'}` = ``permanent_impact(f_it',
+    ADV, sigma)`` of the order's own earlier fills.  ``ADV`` and ``sigma``
+    are that day's realized volume and volatility from
+    :func:`execlab.daily_stats` -- known only after the close, a look-ahead
+    a study of forecasts should replace.  Other orders' impact is ignored.
+
+    References
+    ----------
+    Almgren, R. and Chriss, N. (2000). Optimal execution of portfolio
+    transactions. *Journal of Risk*, 3(2), 5-39.
+
+    Examples
+    --------
+    >>> import execlab as ex, pandas as pd
+    >>> bars = ex.load_bars("1min", "AMZN")
+    >>> t0 = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
+    >>> orders = pd.DataFrame({"order_id": [1, 2], "ticker": "AMZN", "side": ["BUY", "SELL"],
+    ...                        "quantity": [1000, 1000], "decision_time": [t0, t0]})
+    >>> res = ex.simulate(orders, ex.twap(orders["quantity"], 10), bars)
+    >>> res.orders["status"].tolist(), int(res.fills["shares"].sum())
+    (['FILLED', 'FILLED'], 2000)
+    """
+    try:
+        delay_td = pd.Timedelta(delay)
+    except (TypeError, ValueError):
+        raise ValueError(f"delay == {delay!r}, must be a time span such as '5s'.") from None
+    if delay_td < pd.Timedelta(0):
+        raise ValueError(f"delay == {delay!r}, must be >= 0.")
+    o = _check_orders(orders, delay=delay)
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be an execlab Schedule, got {type(schedule).__name__}.")
+    shares = np.asarray(schedule.shares)
+    n = len(o.quantity)
+    if shares.ndim != 2 or shares.shape[0] != n:
+        raise ValueError(f"schedule has shape {shares.shape} but orders has {n} rows; pass one schedule row per order.")
+    if (shares < 0).any():
+        i, j = np.argwhere(shares < 0)[0]
+        raise ValueError(f"schedule.shares[{i}, {j}] == {shares[i, j]}, must be >= 0.")
+    sq = np.asarray(schedule.quantity, dtype=np.int64)
+    mism = sq != o.quantity
+    if mism.any():
+        pos = int(np.flatnonzero(mism)[0])
+        raise ValueError(
+            f"schedule.quantity[{pos}] == {sq[pos]} but orders column 'quantity' has {o.quantity[pos]} at row "
+            f"{_show(o.frame.index[pos])}; the schedule must be built from these orders."
+        )
+    if max_participation is not None:
+        max_participation = check_scalar(max_participation, "max_participation", min_val=0.0, max_val=1.0, include_min=False)
+    fee_per_share = check_scalar(fee_per_share, "fee_per_share", min_val=0.0)
+    fee_per_order = check_scalar(fee_per_order, "fee_per_order", min_val=0.0)
+    if impact is not None:
+        missing = [m for m in ("temporary_impact", "permanent_impact") if not callable(getattr(impact, m, None))]
+        if missing:
+            raise TypeError(
+                f"impact must have temporary_impact(...) and permanent_impact(...) methods; "
+                f"{type(impact).__name__} lacks {missing}."
+            )
+    grid = _BarGrid(bars, o.ticker, ("volume", "mid", "spread", "mid_close"))
+    code = np.array([grid.code[t] for t in o.ticker], dtype=np.int64) if n else np.zeros(0, np.int64)
+    oday = grid.day_of(o.arrival_ns, "arrival_time", o.ticker, o.frame.index)
+    start_bar, start_where = grid.locate(o.arrival_ns, oday)
+    day_last = grid.day_last[oday]
+
+    # --- release: schedule bin j of order i lands in a bar (or after the close) ---
+    oi, bj = np.nonzero(shares)
+    s_nz = shares[oi, bj].astype(np.int64)
+    if schedule.bin_duration is None:
+        rel_bar = start_bar[oi] + bj
+        ok = (start_where[oi] <= 0) & (rel_bar <= day_last[oi])
+    else:
+        rel_ns = o.arrival_ns[oi] + bj.astype(np.int64) * pd.Timedelta(schedule.bin_duration).value
+        rel_bar, where = grid.locate(rel_ns, oday[oi])
+        ok = where <= 0
+    rel_bar = np.where(ok, rel_bar, -1)
+
+    # --- participation-cap recurrence over bars, orders in ticker-sorted positions ---
+    perm = np.argsort(code, kind="stable")
+    pos_of = np.empty(n, dtype=np.int64)
+    pos_of[perm] = np.arange(n)
+    vol = grid.values["volume"]
+    if max_participation is None:
+        cap = np.where(vol > 0, np.inf, 0.0)
+    else:
+        cap = np.floor(max_participation * vol + _EPS)
+    # Released children in bar order: a stable sort of small ints is a radix sort.
+    sel = np.flatnonzero(ok)
+    small = np.int16 if grid.n_bars < 2**15 else np.int32
+    by_bar = sel[np.argsort(rel_bar[sel].astype(small), kind="stable")]
+    f_pos, f_bar, f_sh = _cap_recurrence(
+        n, code[perm], pos_of[oi[by_bar]], rel_bar[by_bar], s_nz[by_bar], cap, grid.is_day_last
+    )
+    del by_bar
+    f_ord = perm[f_pos]
+    # Fills sorted by order then bar.
+    srt = np.lexsort((f_bar, f_ord))
+    f_ord, f_bar, f_sh = f_ord[srt], f_bar[srt], f_sh[srt]
+
+    # --- prices: half-spread, temporary impact, own earlier permanent impact ---
+    fk = code[f_ord]
+    mid = grid.values["mid"][fk, f_bar]
+    half = grid.values["spread"][fk, f_bar] / 2.0
+    sgn = o.sign[f_ord].astype(np.float64)
+    nf = len(f_sh)
+    if impact is not None and nf:
+        stats = daily_stats(_grid_frame(grid, ("volume", "mid", "mid_close")))
+        stats = stats.reset_index()
+        dkey = {(r.ticker, pd.Timestamp(r.date)): (r.daily_volume, r.sigma) for r in stats.itertuples()}
+        adv = np.empty((len(grid.tickers), len(grid.day_values)))
+        sig = np.empty_like(adv)
+        for t, k in grid.code.items():
+            for d, dv in enumerate(grid.day_values):
+                day = pd.Timestamp(dv, tz="UTC").tz_convert(grid.tz).tz_localize(None).normalize()
+                adv[k, d], sig[k, d] = dkey[(t, day)]
+        fday = grid.day[f_bar]
+        f_adv, f_sig = adv[fk, fday], sig[fk, fday]
+        if not np.isfinite(f_sig).all():
+            pos = int(np.flatnonzero(~np.isfinite(f_sig))[0])
+            raise ValueError(f"daily volatility of {grid.tickers[fk[pos]]} is {f_sig[pos]}; the bars need at least 3 bars a day.")
+        shares_f = f_sh.astype(np.float64)
+        bin_vol = vol[fk, f_bar]
+        temp = _impact_values(impact.temporary_impact, "temporary_impact", (shares_f, bin_vol, f_adv, f_sig), nf, impact)
+        permv = _impact_values(impact.permanent_impact, "permanent_impact", (shares_f, f_adv, f_sig), nf, impact)
+        earlier = _group_exclusive_cumsum(permv, f_ord)
+    else:
+        temp = np.zeros(nf)
+        earlier = np.zeros(nf)
+    price = mid + sgn * (half + mid * (temp + earlier))
+
+    # --- split bar fills into child pieces, first released first filled ---
+    # Order i owns the share range (qoff_i, qoff_i + scheduled_i] on one global axis;
+    # schedule bins and bar fills are both cumulative positions on it, so each piece
+    # (a bin's shares filled in one bar) lies between consecutive merged positions.
+    scheduled = shares.sum(axis=1).astype(np.int64)
+    qoff = np.cumsum(scheduled) - scheduled
+    s_cum = np.cumsum(s_nz)  # rows of np.nonzero come order by order, bin by bin
+    f_cum = _group_cumsum(f_sh, f_ord) + qoff[f_ord] if nf else np.zeros(0, np.int64)
+    filled = np.bincount(f_ord, weights=f_sh, minlength=n).astype(np.int64)
+    f_top = qoff + filled
+    merged = np.concatenate([s_cum[s_cum <= f_top[oi]], f_cum])
+    merged.sort(kind="stable")  # two sorted runs: a linear-time merge
+    points = merged[np.r_[True, merged[1:] != merged[:-1]]] if len(merged) else merged
+    del merged
+    owner = np.searchsorted(qoff + scheduled, points, side="left") if len(points) else np.zeros(0, np.int64)
+    prev = np.concatenate([[np.iinfo(np.int64).min], points[:-1]]) if len(points) else points
+    lo = np.maximum(prev, qoff[owner]) if len(points) else points
+    piece = (points - lo).astype(np.int64)
+    child = bj[np.searchsorted(s_cum, points, side="left")] if len(points) else points
+    frow = np.searchsorted(f_cum, points, side="left") if len(points) else points
+    keep = piece > 0
+    piece, child, frow, owner = piece[keep], child[keep], frow[keep], owner[keep]
+    first_of_child = np.r_[True, (owner[1:] != owner[:-1]) | (child[1:] != child[:-1])] if len(piece) else np.zeros(0, bool)
+    fee = fee_per_share * piece + fee_per_order * first_of_child
+    fills = pd.DataFrame(
+        {
+            "order_id": o.order_id.take(owner).to_numpy() if len(piece) else o.order_id[:0].to_numpy(),
+            "child": child.astype(np.int64),
+            "time": grid.times[f_bar[frow]],
+            "shares": piece,
+            "price": price[frow],
+            "fee": fee.astype(np.float64),
+        }
+    )
+
+    # --- per-order outcome ---
+    notional = np.bincount(f_ord, weights=f_sh * price, minlength=n)
+    unfilled = o.quantity - filled
+    with np.errstate(invalid="ignore", divide="ignore"):
+        avg = np.where(filled > 0, notional / np.maximum(filled, 1), np.nan)
+        rate = np.where(o.quantity > 0, filled / np.maximum(o.quantity, 1), 1.0)
+    status = np.where(unfilled == 0, "FILLED", np.where(filled == 0, "UNFILLED", "PARTIALLY_FILLED"))
+    last_bar = np.full(n, -1, dtype=np.int64)
+    if nf:
+        np.maximum.at(last_bar, f_ord, f_bar)
+    close_ns = grid.end[day_last]
+    end_ns = np.where((unfilled == 0) & (last_bar >= 0), grid.end[np.maximum(last_bar, 0)], close_ns)
+    end_ns = np.where((unfilled == 0) & (last_bar < 0), o.arrival_ns, end_ns)  # nothing to trade
+    out = pd.DataFrame(
+        {
+            "order_id": o.order_id.to_numpy(),
+            "ticker": o.ticker.astype(str),
+            "side": np.where(o.sign > 0, "BUY", "SELL"),
+            "quantity": o.quantity,
+            "filled": filled,
+            "unfilled": unfilled,
+            "fill_rate": rate,
+            "status": status,
+            "avg_price": avg,
+            "decision_time": grid.time(o.decision_ns),
+            "arrival_time": grid.time(o.arrival_ns),
+            "end_time": grid.time(end_ns),
+        }
+    )
+    for c in o.frame.columns:
+        if c not in out.columns:
+            out[c] = o.frame[c].to_numpy()
+
+    # --- releases and market, for trajectories and plots ---
+    release_parts = (
+        o.order_id.take(oi[ok]).to_numpy() if ok.any() else o.order_id[:0].to_numpy(),
+        bj[ok].astype(np.int64),
+        grid.times[rel_bar[ok]],
+        s_nz[ok],
+    )
+    market = pd.DataFrame(
+        {
+            "ticker": np.repeat(np.array(grid.tickers, dtype=object), grid.n_bars).astype(str),
+            "time": grid.times[np.tile(np.arange(grid.n_bars), len(grid.tickers))],
+            "volume": vol.ravel().astype(np.int64),
+            "cap": cap.ravel(),
+        }
+    )
+    mid_notional = float((f_sh * mid).sum())
+    params = {
+        "algorithm": schedule.algorithm,
+        "impact": repr(impact) if impact is not None else None,
+        "max_participation": max_participation,
+        "fee_per_share": fee_per_share,
+        "fee_per_order": fee_per_order,
+        "delay": delay_td,
+        "bin_duration": schedule.bin_duration,
+    }
+    if nf and mid_notional > 0:
+        params["cost_vs_mid_bps"] = float((sgn * f_sh * (price - mid)).sum() / mid_notional * 1e4)
+    return SimulationResult(fills=fills, orders=out, market=market, params=params, _release_parts=release_parts)
+
+
+def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
+    """Inclusive cumulative sum within runs of equal ``group`` (int64, exact)."""
+    values = np.asarray(values, dtype=np.int64)
+    if len(values) == 0:
+        return values.copy()
+    cum = np.cumsum(values)
+    start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    base = np.repeat(cum[start] - values[start], np.diff(np.r_[start, len(values)]))
+    return cum - base
+
+
+def _grid_frame(grid: _BarGrid, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Long bars frame from a grid (for :func:`execlab.daily_stats`)."""
+    k = len(grid.tickers)
+    data = {
+        "ticker": np.repeat(np.array(grid.tickers, dtype=object), grid.n_bars).astype(str),
+        "time": grid.time(np.tile(grid.start, k)),
+    }
+    for c in columns:
+        data[c] = grid.values[c].ravel()
+    return pd.DataFrame(data)

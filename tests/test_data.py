@@ -1,0 +1,540 @@
+"""Real data: bundled files, MANIFEST counts, the LOBSTER reader, bars, volume profiles."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import execlab as ex
+from execlab import data as exdata
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+TICKERS = ["AAPL", "AMZN", "GOOG"]
+
+# The MANIFEST table (data/README.md): events, visible + hidden executions, shares traded, trade-price
+# range, median quoted spread, one-minute bins without a trade.
+MANIFEST = {
+    "AAPL": dict(events=118_497, visible=23_658, hidden=11_332, shares=2_850_140, low=577.45, high=588.21, spread=0.15, empty=0),
+    "AMZN": dict(events=57_515, visible=8_974, hidden=2_445, shares=810_755, low=220.51, high=226.03, spread=0.13, empty=3),
+    "GOOG": dict(events=49_482, visible=7_765, hidden=3_913, shares=706_125, low=563.73, high=579.73, spread=0.29, empty=5),
+}
+
+
+def _readme_table() -> dict[str, list[str]]:
+    rows = {}
+    for line in (DATA / "README.md").read_text().splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0] in TICKERS:
+            rows[cells[0]] = cells
+    return rows
+
+
+# ---------------------------------------------------------------------------
+# bundled files
+# ---------------------------------------------------------------------------
+
+
+def test_sha256_of_bundled_files_match_readme():
+    text = (DATA / "README.md").read_text()
+    sums = re.findall(r"^([0-9a-f]{64})\s+(\S+)$", text, flags=re.M)
+    assert len(sums) == 7
+    for digest, rel in sums:
+        assert hashlib.sha256((DATA / rel).read_bytes()).hexdigest() == digest, rel
+    listed = {rel for _, rel in sums}
+    on_disk = {str(p.relative_to(DATA)) for p in (DATA / "lobster").iterdir()}
+    assert on_disk == listed
+
+
+def test_manifest_table_in_readme_matches_constants():
+    # the constants above are the README table, not numbers of our own
+    table = _readme_table()
+    for t, m in MANIFEST.items():
+        cells = table[t]
+        assert cells[1] == f"{m['events']:,}"
+        assert cells[2] == f"{m['visible'] + m['hidden']:,} ({m['visible']:,} + {m['hidden']:,})"
+        assert cells[3] == f"{m['shares']:,}"
+        assert cells[4] == f"{m['low']:.2f}–{m['high']:.2f}"
+        assert cells[5] == f"{m['spread']:.2f}"
+        assert cells[6] == f"{m['empty']} of 390"
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_trades_match_manifest(ticker):
+    m = MANIFEST[ticker]
+    tr = ex.load_trades(ticker)
+    assert list(tr.columns) == ["ticker", "time", "price", "size", "sign", "hidden"]
+    assert len(tr) == m["visible"] + m["hidden"]
+    assert int((~tr["hidden"]).sum()) == m["visible"]
+    assert int(tr["hidden"].sum()) == m["hidden"]
+    assert int(tr["size"].sum()) == m["shares"]
+    assert tr["size"].dtype == np.int64 and (tr["size"] > 0).all()
+    assert round(tr["price"].min(), 2) == m["low"] and round(tr["price"].max(), 2) == m["high"]
+    assert set(tr["sign"].unique()) == {-1, 1}
+    assert (tr["ticker"] == ticker).all()
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_quotes_match_manifest(ticker):
+    m = MANIFEST[ticker]
+    qu = ex.load_quotes(ticker)
+    assert list(qu.columns) == ["ticker", "time", "bid", "bid_size", "ask", "ask_size"]
+    assert len(qu) == m["events"]  # no halts in these files: one quote row per event
+    spread = qu["ask"] - qu["bid"]
+    assert round(float(spread.median()), 2) == m["spread"]
+    assert (spread > 0).all()  # never crossed or locked, never a dummy price
+    assert qu[["bid", "ask"]].notna().all().all()
+    assert qu["bid"].between(100, 1000).all() and qu["ask"].between(100, 1000).all()
+    assert qu["time"].is_monotonic_increasing
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_trade_sign_from_raw_file(ticker):
+    # independent read of the raw message file: an execution of a sell limit order (direction -1)
+    # is a buyer-initiated trade (+1)
+    raw = pd.read_csv(
+        DATA / "lobster" / f"{ticker}_2012-06-21_34200000_57600000_message_1.csv",
+        header=None, names=["time", "type", "id", "size", "price", "direction"],
+    )
+    ex_raw = raw[raw["type"].isin([4, 5])].reset_index(drop=True)
+    tr = ex.load_trades(ticker)
+    np.testing.assert_array_equal(tr["sign"].to_numpy(), -ex_raw["direction"].to_numpy())
+    np.testing.assert_allclose(tr["price"].to_numpy(), ex_raw["price"].to_numpy() / 10_000)
+    assert (raw["type"] != 7).all()
+
+
+def test_load_all_tickers_is_the_concatenation():
+    tr = ex.load_trades()
+    assert list(tr["ticker"].unique()) == TICKERS
+    assert len(tr) == sum(m["visible"] + m["hidden"] for m in MANIFEST.values())
+    assert len(ex.load_quotes()) == sum(m["events"] for m in MANIFEST.values())
+    assert str(tr["time"].dt.tz) == "America/New_York"
+
+
+# ---------------------------------------------------------------------------
+# bars from the real data
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("freq, n", [("1min", 390), ("5min", 78), ("30min", 13)])
+def test_load_bars_every_bin(freq, n):
+    bars = ex.load_bars(freq)
+    assert bars.groupby("ticker").size().to_dict() == {t: n for t in TICKERS}
+    assert str(bars["time"].dt.tz) == "America/New_York"
+    for t, g in bars.groupby("ticker"):
+        times = pd.DatetimeIndex(g["time"])
+        assert times.is_monotonic_increasing and times.is_unique
+        assert times[0] == pd.Timestamp("2012-06-21 09:30", tz="America/New_York")
+        expected = pd.date_range(times[0], periods=n, freq=freq)
+        assert (times == expected).all()
+    cols = ["ticker", "time", "open", "high", "low", "close", "volume", "vwap", "n_trades", "mid", "spread", "carried"]
+    assert set(cols) <= set(bars.columns)
+    assert bars["volume"].dtype == np.int64
+
+
+@pytest.mark.parametrize("ticker", TICKERS)
+def test_bars_match_manifest(ticker):
+    m = MANIFEST[ticker]
+    bars = ex.load_bars("1min", ticker)
+    assert int(bars["volume"].sum()) == m["shares"]
+    assert int(bars["n_trades"].sum()) == m["visible"] + m["hidden"]
+    empty = bars["volume"] == 0
+    assert int(empty.sum()) == m["empty"]
+    # zero-volume bins are kept and flagged, with prices carried from the previous close
+    np.testing.assert_array_equal(bars["carried"].to_numpy(), empty.to_numpy())
+    close = bars["close"].to_numpy()
+    for i in np.flatnonzero(empty.to_numpy()):
+        assert i > 0
+        row = bars.iloc[i]
+        assert row["open"] == row["high"] == row["low"] == row["close"] == row["vwap"] == close[i - 1]
+        assert row["n_trades"] == 0 and row["signed_volume"] == 0
+    tr = ex.load_trades(ticker)
+    assert int(bars["signed_volume"].sum()) == int((tr["sign"] * tr["size"]).sum())
+    for c in ["open", "high", "low", "close", "vwap", "mid", "spread", "mid_open", "mid_close"]:
+        assert bars[c].notna().all(), c
+    assert (bars["low"] <= bars["vwap"] + 1e-9).all() and (bars["vwap"] <= bars["high"] + 1e-9).all()
+    assert (bars["low"] <= bars[["open", "close"]].min(axis=1)).all()
+    assert (bars["spread"] > 0).all()
+    assert bars["low"].min().round(2) == m["low"] and bars["high"].max().round(2) == m["high"]
+
+
+def test_bars_5min_aggregate_the_1min_bars():
+    one, five = ex.load_bars("1min"), ex.load_bars("5min")
+    agg = one.groupby(["ticker", one["time"].dt.floor("5min")])["volume"].sum().to_numpy()
+    np.testing.assert_array_equal(agg, five["volume"].to_numpy())
+
+
+def test_daily_stats_real():
+    st = ex.daily_stats(ex.load_bars("1min"))
+    assert list(st.index) == TICKERS
+    assert st["daily_volume"].to_dict() == {t: m["shares"] for t, m in MANIFEST.items()}
+    assert ((st["sigma"] > 0.002) & (st["sigma"] < 0.05)).all()  # a plausible daily volatility fraction
+
+
+# ---------------------------------------------------------------------------
+# volume profiles
+# ---------------------------------------------------------------------------
+
+
+# A smoothing window wider than the profile once failed in np.convolve(mode="same").
+SMOOTH_WIDER_THAN_PROFILE: tuple = ()
+
+
+@pytest.mark.parametrize(
+    "freq, n, smooth",
+    [
+        (f, n, s)
+        for f, n in [("1min", 390), ("5min", 78), ("30min", 13)]
+        for s in [None, 1, 3, 13]
+    ]
+    + [pytest.param("30min", 13, 15, marks=SMOOTH_WIDER_THAN_PROFILE)],
+)
+def test_volume_profile_sums_to_one(freq, n, smooth):
+    p = ex.volume_profile(ex.load_bars("1min"), freq, smooth=smooth)
+    assert len(p) == n
+    assert p.sum() == pytest.approx(1.0, abs=1e-12)
+    assert (p >= 0).all()
+    assert p.index[0].isoformat() == "09:30:00" and p.index.name == "bin_start"
+
+
+def test_volume_profile_smooth_one_is_no_smoothing():
+    bars = ex.load_bars("1min")
+    pd.testing.assert_series_equal(ex.volume_profile(bars, "5min", smooth=1), ex.volume_profile(bars, "5min"))
+
+
+def test_volume_profile_smoothing_reduces_roughness():
+    bars = ex.load_bars("1min")
+    raw, smooth = ex.volume_profile(bars, "1min"), ex.volume_profile(bars, "1min", smooth=15)
+    assert np.abs(np.diff(smooth)).sum() < 0.5 * np.abs(np.diff(raw)).sum()
+
+
+def test_volume_profile_1min_sums_to_5min():
+    bars = ex.load_bars("1min")
+    p1, p5 = ex.volume_profile(bars, "1min"), ex.volume_profile(bars, "5min")
+    np.testing.assert_allclose(p1.to_numpy().reshape(78, 5).sum(axis=1), p5.to_numpy(), atol=1e-14)
+
+
+def _toy_bars(volumes: dict[str, list[float]], freq="30min") -> pd.DataFrame:
+    frames = []
+    for t, v in volumes.items():
+        times = pd.date_range("2012-06-21 09:30", periods=len(v), freq=freq, tz="America/New_York")
+        frames.append(pd.DataFrame({"ticker": t, "time": times, "volume": np.asarray(v, dtype=np.int64)}))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_volume_profile_weights_each_ticker_day_equally_and_handles_empty_bins():
+    a = [10, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 10]  # half at the open, half at the close
+    b = [0] * 6 + [1000] + [0] * 6  # all at midday, 100x the volume
+    p = ex.volume_profile(_toy_bars({"A": a, "B": b}), "30min")
+    expected = np.zeros(13)
+    expected[[0, 12]] = 0.25
+    expected[6] = 0.5
+    np.testing.assert_allclose(p.to_numpy(), expected)
+    # a ticker-day without volume is skipped, not a division by zero
+    p2 = ex.volume_profile(_toy_bars({"A": a, "B": b, "C": [0] * 13}), "30min")
+    np.testing.assert_allclose(p2.to_numpy(), expected)
+    # bins missing from the frame count as zero volume
+    p3 = ex.volume_profile(_toy_bars({"A": a}).query("volume > 0"), "30min")
+    np.testing.assert_allclose(p3.to_numpy()[[0, 12]], 0.5)
+    assert p3.sum() == pytest.approx(1.0)
+
+
+def test_volume_profile_smoothing_keeps_sum_one_with_empty_bins():
+    a = [10] + [0] * 11 + [10]
+    p = ex.volume_profile(_toy_bars({"A": a}), "30min", smooth=3)
+    assert p.sum() == pytest.approx(1.0, abs=1e-12) and (p >= 0).all()
+    # a centred 3-bin average, shrinking at the edges, renormalised
+    raw = np.array(a, float) / 20
+    s = np.convolve(raw, np.ones(3), "same") / np.convolve(np.ones(13), np.ones(3), "same")
+    np.testing.assert_allclose(p.to_numpy(), s / s.sum())
+
+
+def test_profile_forecast_beats_uniform_for_every_ticker():
+    bars = ex.load_bars("1min")
+    for freq, smooth in [("5min", None), ("5min", 3), ("1min", 15)]:
+        fc = ex.profile_forecast(bars, freq, smooth)
+        assert list(fc.scores.index) == TICKERS
+        assert (fc.scores["l1"] < fc.scores["l1_uniform"]).all(), (freq, smooth)
+        assert (fc.scores["rmse"] < fc.scores["rmse_uniform"]).all(), (freq, smooth)
+        assert "Leave-one-out" in fc.summary()
+
+
+def test_profile_forecast_is_leave_one_out():
+    bars = ex.load_bars("1min")
+    fc = ex.profile_forecast(bars, "5min")
+    for t in TICKERS:
+        got = fc.profiles[fc.profiles["ticker"] == t]
+        others = ex.volume_profile(bars[bars["ticker"] != t], "5min")
+        own = ex.volume_profile(bars[bars["ticker"] == t], "5min")
+        np.testing.assert_allclose(got["forecast"].to_numpy(), others.to_numpy(), atol=1e-15)
+        np.testing.assert_allclose(got["realized"].to_numpy(), own.to_numpy(), atol=1e-15)
+        l1 = 0.5 * np.abs(others.to_numpy() - own.to_numpy()).sum()
+        assert fc.scores.loc[t, "l1"] == pytest.approx(l1)
+        assert fc.scores.loc[t, "l1_uniform"] == pytest.approx(0.5 * np.abs(1 / 78 - own.to_numpy()).sum())
+
+
+# ---------------------------------------------------------------------------
+# read_lobster on synthetic files
+# ---------------------------------------------------------------------------
+# Two levels.  Book columns per level: ask price, ask size, bid price, bid size (dollars x 10,000).
+EMPTY_ASK, EMPTY_BID = 9999999999, -9999999999
+MESSAGES = [
+    # time, type, order id, size, price, direction
+    (34200.000000001, 1, 11, 100, 1000000, 1),  # buy limit at $100.00; ask side still empty
+    (34200.5, 1, 12, 200, 1001000, -1),  # sell limit at $100.10
+    (34260.25, 4, 12, 50, 1001000, -1),  # execution of the sell limit order: a BUY trade
+    (34261.0, 5, 99, 30, 1000500, 1),  # hidden buy order executed: a SELL trade
+    (34300.0, 7, -1, 1, -1, -1),  # trading halt
+    (34310.0, 1, 13, 100, 1000200, 1),  # order entered during the halt
+    (34320.0, 7, -1, 1, 0, -1),  # quoting resumes, still no trading
+    (34330.0, 7, -1, 1, 1, -1),  # trading resumes
+    (34400.0, 3, 13, 100, 1000200, 1),  # delete
+    (34500.0, 4, 11, 100, 1000000, 1),  # execution of the buy limit order: a SELL trade; bid side empties
+]
+BOOK = [
+    # ask1, ask1 size, bid1, bid1 size, ask2, ask2 size, bid2, bid2 size
+    (EMPTY_ASK, 0, 1000000, 100, EMPTY_ASK, 0, EMPTY_BID, 0),
+    (1001000, 200, 1000000, 100, EMPTY_ASK, 0, EMPTY_BID, 0),
+    (1001000, 150, 1000000, 100, EMPTY_ASK, 0, EMPTY_BID, 0),
+    (1001000, 150, 1000000, 100, EMPTY_ASK, 0, EMPTY_BID, 0),
+    (1001000, 150, 1000000, 100, EMPTY_ASK, 0, EMPTY_BID, 0),
+    (1001000, 150, 1000200, 100, EMPTY_ASK, 0, 1000000, 100),
+    (1001000, 150, 1000200, 100, EMPTY_ASK, 0, 1000000, 100),
+    (1001000, 150, 1000200, 100, EMPTY_ASK, 0, 1000000, 100),
+    (1001000, 150, 1000000, 100, EMPTY_ASK, 0, EMPTY_BID, 0),
+    (1001000, 150, EMPTY_BID, 0, EMPTY_ASK, 0, EMPTY_BID, 0),
+]
+MSG_HEADER = "Time,Type,OrderID,Size,Price,Direction"
+BOOK_HEADER = "AskPrice1,AskSize1,BidPrice1,BidSize1,AskPrice2,AskSize2,BidPrice2,BidSize2"
+
+
+def _write(path: Path, rows, header: str | None = None) -> Path:
+    lines = [header] if header else []
+    lines += [",".join(repr(v) if isinstance(v, float) else str(v) for v in r) for r in rows]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _pair(tmp_path: Path, header: bool = False, stem: str = "XYZ_2020-01-02_34200000_57600000", levels: int = 2):
+    m = _write(tmp_path / f"{stem}_message_{levels}.csv", MESSAGES, MSG_HEADER if header else None)
+    b = _write(tmp_path / f"{stem}_orderbook_{levels}.csv", BOOK, BOOK_HEADER if header else None)
+    return m, b
+
+
+@pytest.mark.parametrize("header", [False, True])
+def test_read_lobster_synthetic(tmp_path, header):
+    day = ex.read_lobster(*_pair(tmp_path, header=header))
+    assert (day.ticker, day.date, day.levels) == ("XYZ", "2020-01-02", 2)
+    assert len(day.events) == len(MESSAGES)
+    # time from seconds after midnight, New York, to the nanosecond
+    t0 = day.events["time"].iloc[0]
+    assert t0 == pd.Timestamp("2020-01-02 09:30:00.000000001", tz="America/New_York")
+    assert str(day.events["time"].dt.tz) == "America/New_York"
+
+    tr = day.trades
+    assert list(tr.columns) == ["ticker", "time", "price", "size", "sign", "hidden"]
+    np.testing.assert_array_equal(tr["sign"], [1, -1, -1])  # sell limit executed -> +1
+    np.testing.assert_allclose(tr["price"], [100.10, 100.05, 100.00])
+    np.testing.assert_array_equal(tr["size"], [50, 30, 100])
+    np.testing.assert_array_equal(tr["hidden"], [False, True, False])
+    assert (tr["ticker"] == "XYZ").all()
+
+    # quotes: the halt (from the -1 message through the resume message) is dropped
+    qu = day.quotes
+    kept = [0, 1, 2, 3, 8, 9]
+    np.testing.assert_array_equal(qu["time"].to_numpy(), day.events["time"].to_numpy()[kept])
+    assert (qu["time"] < pd.Timestamp("2020-01-02 09:31:40", tz="America/New_York")).sum() == 4
+    # empty sides are NaN with size 0, never a +/-999999.9999 price
+    assert np.isnan(qu["ask"].iloc[0]) and qu["ask_size"].iloc[0] == 0
+    assert np.isnan(qu["bid"].iloc[-1]) and qu["bid_size"].iloc[-1] == 0
+    np.testing.assert_allclose(qu["bid"].iloc[:5], [100.0] * 5)
+    np.testing.assert_allclose(qu["ask"].iloc[1:], [100.10] * 5)
+    for c in [c for c in day.events.columns if "price_" in c]:
+        px = day.events[c].to_numpy()
+        assert not (np.abs(px[np.isfinite(px)]) > 1e5).any(), c
+    assert np.isnan(day.events["ask_price_2"]).all()
+    np.testing.assert_allclose(day.events["bid_price_2"].iloc[5:8], 100.0)
+    assert day.events.loc[9, "bid_size_1"] == 0
+
+    assert list(day.halts["state"]) == ["halt", "quote", "resume"]
+    assert list(day.halts["time"]) == list(day.events["time"].iloc[[4, 6, 7]])
+
+
+def test_read_lobster_header_and_no_header_agree(tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    d1 = ex.read_lobster(*_pair(tmp_path / "a", header=False))
+    d2 = ex.read_lobster(*_pair(tmp_path / "b", header=True))
+    pd.testing.assert_frame_equal(d1.events, d2.events)
+    pd.testing.assert_frame_equal(d1.trades, d2.trades)
+    pd.testing.assert_frame_equal(d1.quotes, d2.quotes)
+
+
+def test_read_lobster_ticker_and_date_given(tmp_path):
+    m = _write(tmp_path / "messages.csv", MESSAGES)
+    b = _write(tmp_path / "book.csv", BOOK)
+    day = ex.read_lobster(m, b, date="2019-03-04", ticker="ABC")
+    assert (day.ticker, day.date) == ("ABC", "2019-03-04")
+    assert day.trades["time"].iloc[0] == pd.Timestamp("2019-03-04 09:31:00.25", tz="America/New_York")
+    assert (day.trades["ticker"] == "ABC").all()
+    # explicit arguments win over the file name
+    day2 = ex.read_lobster(*_pair(tmp_path), date="2021-05-06", ticker="QQQ")
+    assert (day2.ticker, day2.date) == ("QQQ", "2021-05-06")
+    # a date in the winter is EST (-05:00), in the summer EDT (-04:00)
+    assert day.trades["time"].iloc[0].utcoffset() == pd.Timedelta(hours=-5)
+    assert day2.trades["time"].iloc[0].utcoffset() == pd.Timedelta(hours=-4)
+
+
+def test_read_lobster_one_level_and_bundled_file(tmp_path):
+    m = _write(tmp_path / "ONE_2020-01-02_0_0_message_1.csv", MESSAGES)
+    b = _write(tmp_path / "ONE_2020-01-02_0_0_orderbook_1.csv", [r[:4] for r in BOOK])
+    day = ex.read_lobster(m, b)
+    assert day.levels == 1 and day.ticker == "ONE"
+    stem = DATA / "lobster" / "GOOG_2012-06-21_34200000_57600000"
+    goog = ex.read_lobster(f"{stem}_message_1.csv", f"{stem}_orderbook_1.csv")
+    assert (goog.ticker, goog.date, goog.levels) == ("GOOG", "2012-06-21", 1)
+    assert len(goog.events) == MANIFEST["GOOG"]["events"] and goog.halts.empty
+
+
+def test_read_lobster_bad_input(tmp_path):
+    m, b = _pair(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"^LOBSTER file not found: .*nope\.csv$"):
+        ex.read_lobster(tmp_path / "nope.csv", b)
+    plain_m = _write(tmp_path / "m.csv", MESSAGES)
+    plain_b = _write(tmp_path / "b.csv", BOOK)
+    with pytest.raises(ValueError, match=r"^date not given and not found in file name 'm\.csv'\.$"):
+        ex.read_lobster(plain_m, plain_b, ticker="ABC")
+    with pytest.raises(ValueError, match=r"^ticker not given and not found in file name 'm\.csv'\.$"):
+        ex.read_lobster(plain_m, plain_b, date="2020-01-02")
+    short_b = _write(tmp_path / "short.csv", BOOK[:-1])
+    with pytest.raises(ValueError, match=r"^message file has 10 rows but orderbook file has 9; they must match\.$"):
+        ex.read_lobster(m, short_b)
+    odd_b = _write(tmp_path / "odd.csv", [r[:6] for r in BOOK])
+    with pytest.raises(ValueError, match=r"^orderbook file odd\.csv has 6 columns, not a multiple of 4\.$"):
+        ex.read_lobster(m, odd_b)
+    bad_cols = _write(tmp_path / "X_2020-01-02_0_0_message_2.csv", [r[:5] for r in MESSAGES])
+    with pytest.raises(ValueError, match=r"^message file X_2020-01-02_0_0_message_2\.csv has 5 columns, expected 6\.$"):
+        ex.read_lobster(bad_cols, b)
+    unsorted = list(MESSAGES)
+    unsorted[3] = (34000.0,) + unsorted[3][1:]
+    with pytest.raises(ValueError, match=r"^message column 'Time' decreases at row 3: 34260\.25 then 34000\.0\.$"):
+        ex.read_lobster(_write(tmp_path / "XYZ_2020-01-02_0_0_message_2.csv", unsorted), b)
+    unknown = list(MESSAGES)
+    unknown[2] = (34260.25, 9) + unknown[2][2:]
+    with pytest.raises(ValueError, match=r"^message column 'Type' has unknown event type 9 at row 2\.$"):
+        ex.read_lobster(_write(tmp_path / "XYZ_2020-01-02_0_0_message_2.csv", unknown), b)
+    free = list(MESSAGES)
+    free[2] = (34260.25, 4, 12, 50, 0, -1)
+    with pytest.raises(ValueError, match=r"^execution at row 2 has price 0\.0 and size 50\.0; both must be > 0\.$"):
+        ex.read_lobster(_write(tmp_path / "XYZ_2020-01-02_0_0_message_2.csv", free), b)
+
+
+def test_make_bars_hand_worked():
+    tz = "America/New_York"
+    ts = lambda s: pd.Timestamp(f"2020-01-02 {s}", tz=tz)  # noqa: E731
+    trades = pd.DataFrame({
+        "ticker": "XYZ",
+        "time": [ts("09:30:10"), ts("09:30:50"), ts("09:32:20")],
+        "price": [10.10, 10.15, 10.30],
+        "size": [100, 50, 10],
+        "sign": [1, -1, 1],
+    })
+    quotes = pd.DataFrame({
+        "ticker": "XYZ",
+        "time": [ts("09:30:00"), ts("09:31:30")],
+        "bid": [10.0, 10.2],
+        "ask": [10.2, 10.4],
+    })
+    bars = ex.make_bars(trades, quotes, "1min")
+    assert len(bars) == 390 and str(bars["time"].dt.tz) == tz
+    b0, b1, b2, b3 = (bars.iloc[i] for i in range(4))
+    assert (b0["open"], b0["high"], b0["low"], b0["close"]) == (10.10, 10.15, 10.10, 10.15)
+    assert b0["volume"] == 150 and b0["n_trades"] == 2 and b0["signed_volume"] == 50
+    assert b0["vwap"] == pytest.approx((10.10 * 100 + 10.15 * 50) / 150)
+    assert b0["mid"] == pytest.approx(10.1) and b0["spread"] == pytest.approx(0.2)
+    # no trade in 09:31: kept, flagged, prices carried; the mid changes half-way through the bin
+    assert b1["carried"] and b1["volume"] == 0
+    assert b1["open"] == b1["close"] == b1["vwap"] == 10.15
+    assert b1["mid"] == pytest.approx(10.2) and b1["mid_open"] == pytest.approx(10.1)
+    assert b1["mid_close"] == pytest.approx(10.3)
+    assert not b2["carried"] and b2["close"] == 10.30
+    assert b3["carried"] and b3["close"] == 10.30
+    assert int(bars["carried"].sum()) == 388
+    assert bars["volume"].sum() == 160
+
+
+def test_make_bars_bad_input():
+    tr, qu = ex.load_trades("AMZN"), ex.load_quotes("AMZN")
+    with pytest.raises(ValueError, match=r"^trades is missing column\(s\) \['sign'\]; it has "):
+        ex.make_bars(tr.drop(columns="sign"), qu)
+    with pytest.raises(ValueError, match=r"^quotes is missing column\(s\) \['ask'\]; it has "):
+        ex.make_bars(tr, qu.drop(columns="ask"))
+    bad = tr.copy()
+    bad.loc[5, "time"] = bad.loc[100, "time"]
+    with pytest.raises(ValueError, match=r"^trades time for AMZN has unsorted timestamps: .* at position 6\.$"):
+        ex.make_bars(bad, qu)
+    with pytest.raises(ValueError, match=r"^quotes time for AMZN has unsorted timestamps"):
+        ex.make_bars(tr, qu.iloc[::-1])
+    with pytest.raises(ValueError, match=r"^freq == '7min', must divide the 6\.5-hour session \(390 minutes\) evenly\.$"):
+        ex.make_bars(tr, qu, "7min")
+    neg = tr.copy()
+    neg.loc[3, "price"] = -1.0
+    with pytest.raises(ValueError, match=r"^trades column 'price' has -1\.0 for AMZN at row 3; must be > 0\.$"):
+        ex.make_bars(neg, qu)
+    with pytest.raises(ValueError, match=r"^quotes have no rows for ticker 'ZZZ', which has trades\.$"):
+        ex.make_bars(tr.assign(ticker="ZZZ"), qu)
+    with pytest.raises(ValueError, match=r"^trades is empty \(0 rows\)\.$"):
+        ex.make_bars(tr.iloc[:0], qu)
+
+
+@pytest.mark.parametrize(
+    "call, exc, match",
+    [
+        (lambda: ex.load_bars("1min", "MSFT"), ValueError, r"^ticker == 'MSFT', must be one of \['AAPL', 'AMZN', 'GOOG'\]\.$"),
+        (lambda: ex.load_trades(["AAPL", "msft"]), ValueError, r"^ticker == 'msft', must be one of"),
+        (lambda: ex.load_quotes([]), ValueError, r"^tickers is empty; pass None for all bundled tickers\.$"),
+        (lambda: ex.load_bars("7min"), ValueError, r"^freq == '7min', must divide the 6\.5-hour session \(390 minutes\) evenly\.$"),
+        (lambda: ex.load_bars("45min"), ValueError, r"^freq == '45min', must divide the 6\.5-hour session"),
+        (lambda: ex.load_bars("0min"), ValueError, r"^freq == '0min', must be positive\.$"),
+        (lambda: ex.load_bars("soon"), ValueError, r"^freq == 'soon', must be a time span such as '1min' or '5min'\.$"),
+        (lambda: ex.volume_profile(ex.load_bars(), "7min"), ValueError, r"^freq == '7min', must divide"),
+        (lambda: ex.volume_profile(ex.load_bars().drop(columns="volume")), ValueError, r"^bars is missing column\(s\) \['volume'\]"),
+        (lambda: ex.volume_profile(ex.load_bars().iloc[:0]), ValueError, r"^bars is empty \(0 rows\)\.$"),
+        (lambda: ex.volume_profile(ex.load_bars().assign(volume=0)), ValueError, r"^bars hold no volume at all; a volume profile needs some\.$"),
+        (lambda: ex.volume_profile("bars"), TypeError, r"^bars must be a pandas DataFrame, got str\.$"),
+        (lambda: ex.volume_profile(ex.load_bars(), smooth=0), ValueError, r"^smooth == 0, must be >= 1\.$"),
+        (lambda: ex.profile_forecast(ex.load_bars("1min", "AAPL")), ValueError, r"^profile_forecast needs at least two tickers, got \['AAPL'\]\.$"),
+        (lambda: ex.daily_stats(ex.load_bars().drop(columns="mid")), ValueError, r"^bars is missing column\(s\) \['mid'\]"),
+    ],
+)
+def test_data_bad_input(call, exc, match):
+    with pytest.raises(exc, match=match):
+        call()
+
+
+def test_volume_profile_bad_volume_and_times():
+    bars = ex.load_bars().copy()
+    bars.loc[3, "volume"] = -1
+    with pytest.raises(ValueError, match=r"^bars column 'volume' has -1\.0 at row 3; must be finite and >= 0\.$"):
+        ex.volume_profile(bars)
+    late = _toy_bars({"A": [1] * 14}, "30min")  # the 14th bin starts at 16:00
+    with pytest.raises(ValueError, match=r"^bars column 'time' has 2012-06-21 16:00:00-04:00 outside the 09:30-16:00 session\.$"):
+        ex.volume_profile(late, "30min")
+
+
+def test_loaders_are_cached_and_not_shared_mutably():
+    a = ex.load_bars("1min", "AAPL")
+    a.loc[0, "volume"] = -999
+    assert ex.load_bars("1min", "AAPL").loc[0, "volume"] != -999
+    t = ex.load_trades("AAPL")
+    t.loc[0, "size"] = -1
+    assert ex.load_trades("AAPL").loc[0, "size"] > 0
+
+
+def test_module_constants():
+    assert exdata.TICKERS == tuple(TICKERS) and exdata.TIMEZONE == "America/New_York"

@@ -1,0 +1,476 @@
+"""Tests for execlab.impact: models, fit_impact, trade flow and OFI."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import execlab as ex
+from execlab.impact import (
+    PUBLISHED,
+    AlmgrenChrissImpact,
+    LinearImpact,
+    PowerLawImpact,
+    SquareRootImpact,
+    fit_impact,
+    fit_ofi,
+    fit_trade_flow,
+    order_flow_imbalance,
+    trade_flow_impact,
+)
+from execlab.synthetic import metaorders
+
+TRUE_POWER = {"Y": 0.7, "delta": 0.55, "noise": 0.3}
+TRUE_AC = {"gamma": 0.8, "eta": 0.15, "beta": 0.6, "noise": 0.3}
+
+
+# ----------------------------------------------------------------- models, by hand
+
+
+def test_square_root_cost_by_hand():
+    # 1% of daily volume, 2% daily vol, Y = 1: 0.02 * sqrt(0.01) = 20 bps.
+    assert SquareRootImpact(1.0).cost_bps(10_000, 1_000_000, 0.02) == pytest.approx(20.0)
+    assert LinearImpact(1.0).cost_bps(10_000, 1_000_000, 0.02) == pytest.approx(2.0)
+    assert PowerLawImpact(0.5, 0.6).cost_bps([0, 1e5], 1e6, 0.02) == pytest.approx([0.0, 1e4 * 0.02 * 0.5 * 0.1**0.6])
+
+
+def test_almgren_chriss_cost_by_hand():
+    m = AlmgrenChrissImpact(gamma=0.314, eta=0.142, beta=0.6)
+    # X/V = 0.1 over half a day: temporary 0.142 * 0.2**0.6, half the permanent 0.157 * 0.1.
+    expected = 1e4 * 0.02 * (0.142 * 0.2**0.6 + 0.5 * 0.314 * 0.1)
+    assert m.cost_bps(100_000, 1_000_000, 0.02, duration=0.5) == pytest.approx(expected)
+    assert m.permanent_impact(1000.0, 1e6, 0.02) == pytest.approx(0.314 * 0.02 * 1e-3)
+    assert m.temporary_impact(100.0, 1000.0, 1e6, 0.02) == pytest.approx(0.142 * 0.02 * 0.1**0.6)
+
+
+def test_market_order_in_one_bin_matches_cost_bps():
+    # A market order filled in one bin of 1/390 of the day at the bin's volume:
+    # the simulator's per-child charge equals the pre-trade cost for that duration.
+    V, sigma, Q = 1_000_000.0, 0.02, 5_000
+    v_bin = V / 390
+    for m in (SquareRootImpact(0.8), PowerLawImpact(0.6, 0.4, horizon=0.25), AlmgrenChrissImpact(0.3, 0.15)):
+        sched = ex.market([Q], n_bins=3)
+        got = m.schedule_cost_bps(sched, np.full(3, v_bin), V, sigma)
+        assert got[0] == pytest.approx(m.temporary_impact(Q, v_bin, V, sigma) * 1e4)
+        # Duration = one bin: for the power laws the rate reading is exact; AC adds I/2.
+        want = m.cost_bps(Q, V, sigma, duration=1 / 390)
+        if isinstance(m, AlmgrenChrissImpact):
+            want = want - 1e4 * 0.5 * m.permanent_impact(Q, V, sigma)
+        assert got[0] == pytest.approx(float(want))
+
+
+def test_full_day_vwap_costs_the_law():
+    # Participation Q/V in every bin over the model's horizon: exactly Y (Q/V)^delta.
+    profile = np.linspace(1, 3, 390)
+    V = 2e6
+    bin_volume = V * profile / profile.sum()
+    m = SquareRootImpact(0.9)
+    s = ex.vwap([20_000], bin_volume)
+    got = m.schedule_cost_bps(s, bin_volume, V, 0.015)[0]
+    assert got == pytest.approx(float(m.cost_bps(20_000, V, 0.015)), rel=2e-3)
+
+
+def test_permanent_adds_up_over_children():
+    # TWAP of N slices in AC: earlier permanent = gamma sigma (Q/V) (N-1)/(2N).
+    m = AlmgrenChrissImpact(gamma=0.5, eta=0.0)
+    N, Q, V, sigma = 10, 10_000, 1e6, 0.02
+    s = ex.twap([Q], N)
+    got = m.schedule_cost_bps(s, np.full(N, V / N), V, sigma)[0]
+    assert got == pytest.approx(1e4 * 0.5 * sigma * Q / V * (N - 1) / (2 * N))
+
+
+def test_slower_is_cheaper_for_temporary_impact():
+    m = AlmgrenChrissImpact(0.3, 0.15)
+    V = 1e6
+    bins = np.full(390, V / 390)
+    fast = m.schedule_cost_bps(ex.twap([50_000], 39), bins[:39], V, 0.02)
+    slow = m.schedule_cost_bps(ex.twap([50_000], 390), bins, V, 0.02)
+    assert fast[0] > slow[0]
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    q=st.lists(st.integers(0, 100_000), min_size=1, max_size=4),
+    n_bins=st.integers(1, 12),
+    Y=st.floats(0.05, 3.0),
+    delta=st.floats(0.1, 1.5),
+    scale=st.floats(0.1, 10.0),
+)
+def test_schedule_cost_properties(q, n_bins, Y, delta, scale):
+    """Costs are >= 0, zero for empty orders, and invariant to scaling all volumes and sizes together."""
+    m = PowerLawImpact(Y, delta)
+    s = ex.twap(q, n_bins)
+    bv = np.full(n_bins, 1e5)
+    c = m.schedule_cost_bps(s, bv, 1e7, 0.02)
+    assert c.shape == (len(q),)
+    assert np.all(c >= 0)
+    assert np.all(c[np.asarray(q) == 0] == 0)
+    c2 = m.schedule_cost_bps(s.shares * scale, bv * scale, 1e7 * scale, 0.02)
+    np.testing.assert_allclose(c, c2, rtol=1e-9, atol=1e-12)
+
+
+def test_protocol_shapes_broadcast():
+    m = AlmgrenChrissImpact(0.3, 0.15)
+    shares = np.array([[100.0, 0.0], [50.0, 50.0]])
+    t = m.temporary_impact(shares, np.array([1000.0, 0.0]) + np.array([[0.0, 0.0], [0.0, 500.0]]), 1e6, 0.02)
+    assert t.shape == (2, 2) and t[0, 1] == 0.0
+    p = m.permanent_impact(shares, np.array([[1e6], [2e6]]), 0.02)
+    assert p.shape == (2, 2)
+    assert np.all(SquareRootImpact(1).permanent_impact(shares, 1e6, 0.02) == 0)
+
+
+# ----------------------------------------------------------------- bad input: models
+
+
+def test_model_bad_input():
+    with pytest.raises(ValueError, match=r"delta == -0.5, must be > 0"):
+        PowerLawImpact(1.0, -0.5)
+    with pytest.raises(ValueError, match=r"Y == nan, must be finite"):
+        SquareRootImpact(float("nan"))
+    with pytest.raises(ValueError, match=r"daily_volume\[1\] == 0.0, must be > 0"):
+        SquareRootImpact(1.0).cost_bps([1, 2], [1e6, 0.0], 0.02)
+    with pytest.raises(ValueError, match=r"sigma == -0.01, must be > 0"):
+        SquareRootImpact(1.0).cost_bps(1, 1e6, -0.01)
+    with pytest.raises(ValueError, match=r"bin_volume == 0.0 at flat position 1 where shares == 5"):
+        SquareRootImpact(1.0).schedule_cost_bps(np.array([[5, 5]]), [10.0, 0.0], 1e6, 0.02)
+    with pytest.raises(ValueError, match=r"bin_volume has shape \(3,\); expected \(2,\)"):
+        SquareRootImpact(1.0).schedule_cost_bps(np.array([[5, 5]]), [1.0, 1.0, 1.0], 1e6, 0.02)
+
+
+# ----------------------------------------------------------------- recovery
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_power_recovers_true_parameters(seed):
+    df = metaorders(20_000, TRUE_POWER, rng=seed)
+    fit = fit_impact(df, "power")
+    ci = fit.conf_int()
+    for name in ("Y", "delta"):
+        assert ci.loc[name, "lower"] < TRUE_POWER[name] < ci.loc[name, "upper"], (name, ci)
+    assert fit.scale == pytest.approx(0.3, rel=0.03)
+    assert fit.cov_type == "HC0"
+    assert list(ci.columns) == ["lower", "upper"]
+
+
+def test_sqrt_and_linear_recover_Y():
+    df = metaorders(20_000, {"Y": 0.8, "delta": 0.5}, rng=3)
+    fit = fit_impact(df, "sqrt")
+    lo, hi = fit.conf_int().loc["Y"]
+    assert lo < 0.8 < hi
+    assert isinstance(fit.model, SquareRootImpact) and fit.cov_type == "HC1"
+    df1 = metaorders(20_000, {"Y": 2.0, "delta": 1.0}, rng=4)
+    lo, hi = fit_impact(df1, "linear").conf_int().loc["Y"]
+    assert lo < 2.0 < hi
+
+
+def test_almgren_chriss_recovers_true_parameters():
+    # One draw; the coverage test below checks the intervals over many.
+    df = metaorders(40_000, TRUE_AC, rng=6)
+    fit = fit_impact(df, "almgren_chriss")
+    ci = fit.conf_int()
+    for name in ("gamma", "eta", "beta"):
+        assert ci.loc[name, "lower"] < TRUE_AC[name] < ci.loc[name, "upper"], (name, ci)
+    assert isinstance(fit.model, AlmgrenChrissImpact)
+
+
+def test_coverage_of_95_percent_intervals():
+    """Over 200 seeds the 95 % intervals of Y and delta cover the truth 90-99 % of the time."""
+    hits = np.zeros(2)
+    n_rep = 200
+    for seed in range(n_rep):
+        fit = fit_impact(metaorders(3_000, TRUE_POWER, rng=1000 + seed), "power")
+        ci = fit.conf_int()
+        hits += [(ci.loc[k, "lower"] < TRUE_POWER[k] < ci.loc[k, "upper"]) for k in ("Y", "delta")]
+    cover = hits / n_rep
+    assert np.all((cover > 0.90) & (cover < 0.99)), cover
+
+
+def test_almgren_chriss_coverage():
+    """gamma, eta and beta are strongly correlated; their sandwich intervals still cover."""
+    hits = np.zeros(3)
+    n_rep = 60
+    for seed in range(n_rep):
+        ci = fit_impact(metaorders(5_000, TRUE_AC, rng=2000 + seed), "almgren_chriss").conf_int()
+        hits += [(ci.loc[k, "lower"] < TRUE_AC[k] < ci.loc[k, "upper"]) for k in ("gamma", "eta", "beta")]
+    cover = hits / n_rep
+    assert np.all((cover > 0.85) & (cover <= 1.0)), cover
+
+
+def test_negative_costs_are_kept_not_dropped():
+    df = metaorders(5_000, TRUE_POWER, rng=7)
+    assert (df["shortfall_bps"] < 0).mean() > 0.3  # mostly noise, often negative
+    fit = fit_impact(df, "power")
+    assert fit.nobs == len(df)
+    assert np.all(np.isfinite(fit.resid))
+
+
+def test_prices_and_shortfall_give_the_same_fit():
+    df = metaorders(4_000, TRUE_POWER, rng=8)
+    a = fit_impact(df, "power").params
+    b = fit_impact(df.drop(columns=["arrival_price", "avg_price", "side"]), "power").params
+    pd.testing.assert_series_equal(a, b, rtol=1e-6)
+
+
+def test_fit_matches_plain_least_squares():
+    # sqrt fit = OLS of cost/sigma on sqrt(Q/V) without intercept.
+    df = metaorders(3_000, TRUE_POWER, rng=9)
+    fit = fit_impact(df, "sqrt")
+    x = np.sqrt(df["quantity"] / df["daily_volume"]).to_numpy()
+    y = (df["shortfall_bps"] / 1e4 / df["sigma"]).to_numpy()
+    assert fit.params["Y"] == pytest.approx(float(x @ y / (x @ x)))
+    # power fit: first-order conditions of nonlinear least squares hold at the estimate.
+    p = fit_impact(df, "power").params
+    xx = (df["quantity"] / df["daily_volume"]).to_numpy()
+    r = y - p["Y"] * xx ** p["delta"]
+    grad = np.array([r @ xx ** p["delta"], r @ (p["Y"] * xx ** p["delta"] * np.log(xx))])
+    assert np.all(np.abs(grad) < 1e-6 * len(y))
+
+
+def test_results_object_surface():
+    df = metaorders(3_000, TRUE_POWER, rng=10)
+    fit = fit_impact(df, "power")
+    assert list(fit.params.index) == ["Y", "delta"]
+    assert list(fit.bse.index) == ["Y", "delta"]
+    text = str(fit.summary())
+    assert "delta" in text and "scale" in text and "cost/sigma" in text
+    d = fit.diagnostics()
+    assert list(d.index) == ["jarque_bera", "breusch_pagan", "skew", "kurtosis"]
+    assert 0 <= d.loc["jarque_bera", "pvalue"] <= 1
+    pred = fit.predict(df.head(5))
+    np.testing.assert_allclose(pred, fit.model.cost_bps(df["quantity"].head(5), df["daily_volume"].head(5), df["sigma"].head(5)))
+    assert fit.predict().shape == (len(df),)
+    np.testing.assert_allclose(fit.fittedvalues + fit.resid, df["shortfall_bps"] / 1e4 / df["sigma"], rtol=1e-9, atol=1e-12)
+    s = ex.twap([1000, 2000], 4)
+    c = fit.cost(s, np.full(4, 1e5), 1e6, 0.02)
+    assert c.shape == (2,) and np.all(c > 0)
+    assert fit.model.horizon == pytest.approx(float(np.median(df["duration"])))
+    assert "ImpactFit(power" in repr(fit)
+
+
+def test_timedelta_duration_accepted():
+    df = metaorders(2_000, TRUE_AC, rng=11)
+    df2 = df.assign(duration=pd.to_timedelta(df["duration"] * 6.5 * 3600, unit="s"))
+    a = fit_impact(df, "almgren_chriss").params
+    b = fit_impact(df2, "almgren_chriss").params
+    pd.testing.assert_series_equal(a, b, rtol=1e-5)
+
+
+# ----------------------------------------------------------------- bad input: fit_impact
+
+
+@pytest.fixture
+def small():
+    return metaorders(50, TRUE_POWER, rng=12)
+
+
+def test_fit_missing_columns(small):
+    with pytest.raises(ValueError, match=r"executions is missing column\(s\) \['sigma'\]"):
+        fit_impact(small.drop(columns=["sigma"]))
+    with pytest.raises(ValueError, match=r"needs columns \['arrival_price', 'avg_price'\] \(with 'side'\) or 'shortfall_bps'"):
+        fit_impact(small.drop(columns=["avg_price", "shortfall_bps"]))
+    with pytest.raises(ValueError, match=r"executions is missing column\(s\) \['duration'\]"):
+        fit_impact(small.drop(columns=["duration"]), "almgren_chriss")
+
+
+def test_fit_bad_values(small):
+    bad = small.copy()
+    bad.loc[3, "daily_volume"] = 0.0
+    with pytest.raises(ValueError, match=r"column 'daily_volume' has 0.0 at row 3"):
+        fit_impact(bad)
+    bad = small.copy()
+    bad.loc[4, "sigma"] = -0.01
+    with pytest.raises(ValueError, match=r"column 'sigma' has -0.01 at row 4"):
+        fit_impact(bad)
+    bad = small.copy()
+    bad.loc[5, "avg_price"] = np.nan
+    with pytest.raises(ValueError, match=r"column 'avg_price' has nan at row 5"):
+        fit_impact(bad)
+    bad = small.copy()
+    bad["quantity"] = bad["quantity"].astype(float)
+    bad.loc[6, "quantity"] = 0.0
+    with pytest.raises(ValueError, match=r"column 'quantity' has 0.0 at row 6"):
+        fit_impact(bad)
+    bad = small.copy()
+    bad.loc[7, "side"] = "HOLD"
+    with pytest.raises(ValueError, match=r"column 'side' has 'HOLD' at row 7; must be 'BUY' or 'SELL'"):
+        fit_impact(bad)
+    bad = small.copy()
+    bad.loc[8, "duration"] = 0.0
+    with pytest.raises(ValueError, match=r"column 'duration' has 0.0 at row 8"):
+        fit_impact(bad, "almgren_chriss")
+
+
+def test_fit_bad_options_and_sizes(small):
+    with pytest.raises(ValueError, match=r"model == 'cubic', must be one of \['power', 'sqrt', 'linear', 'almgren_chriss'\]"):
+        fit_impact(small, "cubic")
+    with pytest.raises(ValueError, match=r"cov_type == 'HC3', must be one of \['nonrobust', 'HC0'\]"):
+        fit_impact(small, "power", cov_type="HC3")
+    with pytest.raises(ValueError, match=r"executions has 4 rows; model 'power' estimates 3 parameter\(s\) and needs at least 5 rows"):
+        fit_impact(small.head(4), "power")
+    with pytest.raises(ValueError, match=r"executions has 5 rows; model 'almgren_chriss' estimates 4 parameter\(s\) and needs at least 6"):
+        fit_impact(small.head(5), "almgren_chriss")
+    same = small.assign(quantity=1000, daily_volume=1e6)
+    with pytest.raises(ValueError, match=r"quantity / daily_volume is constant \(0.001\) in all 50 rows"):
+        fit_impact(same, "power")
+    with pytest.raises(ValueError, match=r"executions is empty"):
+        fit_impact(small.head(0))
+    with pytest.raises(TypeError, match=r"executions must be a pandas DataFrame"):
+        fit_impact(small.to_numpy())
+
+
+def test_synthetic_bad_input():
+    with pytest.raises(ValueError, match=r"params has keys \['Y'\]"):
+        metaorders(10, {"Y": 1.0}, rng=0)
+    with pytest.raises(ValueError, match=r"unknown keys \['beta'\] for the power model"):
+        metaorders(10, {"Y": 1.0, "delta": 0.5, "beta": 0.6}, rng=0)
+    with pytest.raises(TypeError, match=r"rng must be a numpy.random.Generator or an int seed, got NoneType"):
+        metaorders(10, TRUE_POWER, rng=None)
+    with pytest.raises(ValueError, match=r"n == 0, must be >= 1"):
+        metaorders(0, TRUE_POWER, rng=0)
+
+
+def test_synthetic_is_deterministic_and_realistic():
+    a = metaorders(10_000, TRUE_POWER, rng=np.random.default_rng(3))
+    b = metaorders(10_000, TRUE_POWER, rng=3)
+    pd.testing.assert_frame_equal(a, b)
+    x = a["quantity"] / a["daily_volume"]
+    assert 1e-4 < x.quantile(0.05) and x.quantile(0.95) < 0.1
+    assert a["sigma"].between(0.01, 0.03).all()
+    sgn = np.where(a["side"] == "BUY", 1, -1)
+    np.testing.assert_allclose(sgn * (a["avg_price"] / a["arrival_price"] - 1) * 1e4, a["shortfall_bps"], atol=1e-8)
+
+
+# ----------------------------------------------------------------- trade flow and OFI
+
+
+def _book(times, bid, bsz, ask, asz, ticker="TEST"):
+    t = pd.DatetimeIndex(pd.Timestamp("2012-06-21 09:30", tz="America/New_York") + pd.to_timedelta(times, unit="s"))
+    return pd.DataFrame({"ticker": ticker, "time": t, "bid": bid, "bid_size": bsz, "ask": ask, "ask_size": asz})
+
+
+def test_ofi_by_hand():
+    # Events (seconds): 0 initial; 1 bid size 100->150 at 10.00 (e=+50); 2 ask price 10.02->10.01
+    # with size 30 (e=-30); 12 bid price 10.00->9.99 with size 80 (the 150 left: e=-150);
+    # 13 ask size 30->10 at 10.01 (e=+20).
+    q = _book(
+        [0, 1, 2, 12, 13],
+        [10.00, 10.00, 10.00, 9.99, 9.99], [100, 150, 150, 80, 80],
+        [10.02, 10.02, 10.01, 10.01, 10.01], [40, 40, 30, 30, 10],
+    )
+    t = order_flow_imbalance(q, "10s")
+    assert len(t) == 2340 and (t["ticker"] == "TEST").all()
+    assert t["ofi"].iloc[:2].tolist() == [20.0, -130.0]
+    assert t["n_events"].iloc[:2].tolist() == [3, 2]
+    # mid: 10.01 -> 10.005 (after 2 s) -> 10.00 (after 12 s)
+    np.testing.assert_allclose(t["mid_change_ticks"].iloc[:2], [-0.5, -0.5])
+    assert t["ofi"].iloc[2:].eq(0).all() and t["mid_change"].iloc[2:].eq(0).all()
+    np.testing.assert_allclose(t["depth"].iloc[0], np.mean([(100 + 40) / 2, (150 + 40) / 2, (150 + 30) / 2]))
+
+
+def test_ofi_intervals_never_span_tickers():
+    a = _book([0, 5], [10.0, 10.0], [100, 200], [10.1, 10.1], [100, 100], "AAA")
+    b = _book([0, 5], [20.0, 20.0], [100, 100], [20.1, 20.1], [100, 50], "BBB")
+    t = order_flow_imbalance(pd.concat([a, b], ignore_index=True), "30min")
+    assert t.groupby("ticker").size().tolist() == [13, 13]
+    # The first event of BBB is not compared with AAA's last book.
+    assert t.loc[t["ticker"] == "AAA", "ofi"].iloc[0] == 100
+    assert t.loc[t["ticker"] == "BBB", "ofi"].iloc[0] == 50
+
+
+def test_ofi_bad_input():
+    q = _book([0, 1], [10.0, 10.0], [1, 2], [10.1, 10.1], [1, 1])
+    with pytest.raises(ValueError, match=r"quotes is missing column\(s\) \['ask_size'\]"):
+        order_flow_imbalance(q.drop(columns=["ask_size"]))
+    bad = q.copy()
+    bad.loc[1, "bid"] = np.nan
+    with pytest.raises(ValueError, match=r"quotes column 'bid' has nan at row 1"):
+        order_flow_imbalance(bad)
+    bad = q.iloc[::-1].reset_index(drop=True)
+    with pytest.raises(ValueError, match=r"quotes time for TEST has unsorted timestamps"):
+        order_flow_imbalance(bad)
+    with pytest.raises(ValueError, match=r"freq == '7min', must divide the 6.5-hour session"):
+        order_flow_imbalance(q, "7min")
+
+
+@pytest.fixture(scope="module")
+def real_ofi():
+    return order_flow_imbalance(ex.load_quotes(), "10s", trades=ex.load_trades())
+
+
+def test_ofi_on_real_book(real_ofi):
+    t = real_ofi
+    assert t.groupby("ticker").size().to_dict() == {"AAPL": 2340, "AMZN": 2340, "GOOG": 2340}
+    # The mid changes add up to the day's open-to-close mid move of each ticker.
+    q = ex.load_quotes()
+    for tk, g in q.groupby("ticker"):
+        mid = (g["bid"] + g["ask"]) / 2
+        assert t.loc[t["ticker"] == tk, "mid_change"].sum() == pytest.approx(mid.iloc[-1] - mid.iloc[0], abs=1e-6)
+    # Trade imbalance per ticker equals the signed volume of the trades.
+    tr = ex.load_trades()
+    np.testing.assert_allclose(
+        t.groupby("ticker")["trade_imbalance"].sum().to_numpy(), (tr["size"] * tr["sign"]).groupby(tr["ticker"]).sum().to_numpy()
+    )
+    fit = fit_ofi(t)
+    assert fit.table.shape[0] == 39
+    assert (fit.table["beta"] > 0).mean() > 0.95
+    assert fit.by_ticker["r2_mean"].between(0.3, 0.8).all()
+    # OFI explains mid changes better than trade imbalance, as in Cont et al.
+    ti = fit_ofi(t, regressor="trade_imbalance")
+    assert (fit.by_ticker["r2_mean"] > ti.by_ticker["r2_mean"]).all()
+    assert "HAC" in fit.results[fit.table.index[0]].cov_type
+    assert "Cont, Kukanov & Stoikov" in fit.summary()
+    whole = fit_ofi(t, None)
+    assert list(whole.table.index) == ["AAPL", "AMZN", "GOOG"]
+
+
+def test_fit_ofi_bad_input(real_ofi):
+    with pytest.raises(ValueError, match=r"regressor == 'volume', must be one of \['ofi', 'trade_imbalance'\]"):
+        fit_ofi(real_ofi, regressor="volume")
+    with pytest.raises(ValueError, match=r"table is missing column\(s\) \['trade_imbalance'\]"):
+        fit_ofi(real_ofi.drop(columns=["trade_imbalance"]), regressor="trade_imbalance")
+    with pytest.raises(ValueError, match=r"needs at least 4 intervals"):
+        fit_ofi(real_ofi, "20s")
+
+
+def test_trade_flow_on_real_trades():
+    bars = ex.load_bars("1min")
+    tab = trade_flow_impact(bars)
+    assert set(tab.columns) >= {"ticker", "time", "signed_volume", "signed_fraction", "mid_change_bps"}
+    fit = fit_trade_flow(bars)
+    t = fit.table
+    assert list(t.index.get_level_values(0).unique()) == ["AAPL", "AMZN", "GOOG"]
+    lin = t.xs("linear", level="form")
+    assert (lin["coef"] > 0).all() and (lin["t"] > 3).all()
+    con = t.xs("concave", level="form")
+    # Concave: exponent below 1 with its 95 % interval, and a better fit than linear.
+    assert (con["exponent"] < 1).all()
+    assert (con["exponent_lower"] < con["exponent"]).all() and (con["exponent"] < con["exponent_upper"]).all()
+    assert (con["r2"] >= lin["r2"]).all()
+    assert "HAC" in fit.summary()
+    # Fitting the bars or the table gives the same answer.
+    pd.testing.assert_frame_equal(fit_trade_flow(tab).table, t)
+
+
+def test_trade_flow_bad_input():
+    bars = ex.load_bars("5min", "GOOG")
+    with pytest.raises(ValueError, match=r"bars is missing column\(s\) \['signed_volume'\]"):
+        trade_flow_impact(bars.drop(columns=["signed_volume"]))
+    bad = bars.copy()
+    bad.loc[3, "mid_open"] = 0.0
+    with pytest.raises(ValueError, match=r"bars column 'mid_open' has 0.0 at row 3"):
+        trade_flow_impact(bad)
+    with pytest.raises(ValueError, match=r"bars for ticker 'GOOG' have 5 intervals; the concave fit needs at least 6"):
+        fit_trade_flow(bars.head(5))
+    with pytest.raises(ValueError, match=r"cov_type == 'HC9', must be one of"):
+        fit_trade_flow(bars, cov_type="HC9")
+
+
+def test_published_table():
+    p = PUBLISHED.set_index("quantity")["value"]
+    assert p["gamma (permanent coefficient)"] == 0.314
+    assert p["eta (temporary coefficient)"] == 0.142
+    assert p["beta (temporary exponent)"] == 0.6
+    assert p["mean R^2 of OFI regressions (10 s in 30 min)"] == 0.65

@@ -1,0 +1,346 @@
+"""Fill simulator: hand-worked fills on four bars, properties, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import execlab as ex
+from execlab.schedules import Schedule
+
+TZ = "America/New_York"
+
+
+def ts(hhmmss: str) -> pd.Timestamp:
+    return pd.Timestamp(f"2012-06-21 {hhmmss}", tz=TZ)
+
+
+def make_bars(tickers=("XYZ",)) -> pd.DataFrame:
+    """The last four one-minute bars of a session, 15:56-15:59 (close at 16:00).
+
+    bar  time   volume  vwap    mid     spread  mid_open  mid_close  close
+    0    15:56  1000    100.10  100.00  0.02    99.90     100.10     100.10
+    1    15:57   500    100.20  100.20  0.04    100.10    100.30     100.25
+    2    15:58     0    100.25  100.40  0.02    100.30    100.50     100.25
+    3    15:59  2000    100.60  100.60  0.02    100.50    100.70     100.80
+    """
+    frames = []
+    for t in tickers:
+        frames.append(
+            pd.DataFrame(
+                {
+                    "ticker": t,
+                    "time": pd.date_range(ts("15:56"), periods=4, freq="1min"),
+                    "volume": [1000, 500, 0, 2000],
+                    "vwap": [100.10, 100.20, 100.25, 100.60],
+                    "mid": [100.00, 100.20, 100.40, 100.60],
+                    "spread": [0.02, 0.04, 0.02, 0.02],
+                    "mid_open": [99.90, 100.10, 100.30, 100.50],
+                    "mid_close": [100.10, 100.30, 100.50, 100.70],
+                    "close": [100.10, 100.25, 100.25, 100.80],
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)
+
+
+class LinearImpact:
+    """Test double: temporary k * shares / bin volume, permanent g * shares / daily volume."""
+
+    def __init__(self, k: float = 0.01, g: float = 0.35) -> None:
+        self.k, self.g = k, g
+
+    def temporary_impact(self, shares, bin_volume, daily_volume, sigma):
+        return self.k * np.asarray(shares) / np.asarray(bin_volume)
+
+    def permanent_impact(self, shares, daily_volume, sigma):
+        return self.g * np.asarray(shares) / np.asarray(daily_volume)
+
+
+def orders_frame(**cols) -> pd.DataFrame:
+    return pd.DataFrame(cols)
+
+
+@pytest.fixture
+def bars() -> pd.DataFrame:
+    return make_bars()
+
+
+@pytest.fixture
+def two_orders() -> pd.DataFrame:
+    # A buys 150 as TWAP over three bars, B sells 100 at once; both decided at 15:56:00.
+    return orders_frame(
+        order_id=["A", "B"], ticker="XYZ", side=["BUY", "SELL"], quantity=[150, 100],
+        decision_time=[ts("15:56:00")] * 2, algorithm=["twap", "market"],
+    )
+
+
+def two_schedule() -> Schedule:
+    shares = np.array([[50, 50, 50], [100, 0, 0]])
+    return Schedule(shares, np.array([150, 100]), "mixed")
+
+
+# ---------------------------------------------------------------------------
+# Hand-worked: pro-rata cap, carry-over, a zero-volume bar, FIFO children, fees
+# ---------------------------------------------------------------------------
+def test_hand_worked_pro_rata_and_carry_over(bars, two_orders):
+    # Caps at 10%: 100, 50, 0, 200 shares.
+    # bar 0: demand A 50 + B 100 = 150 > 100. Cumulative rounding: A 50*100/150 = 33.3 -> 33, B 67.
+    # bar 1: A 17 + 50 = 67, B 33; demand 100 > 50: A round(67*50/100 = 33.5) = 34, B 16.
+    # bar 2: no volume, A releases 50 more (83 waiting), nothing fills.
+    # bar 3: A 83 + B 17 = 100 <= 200: all fill.
+    res = ex.simulate(two_orders, two_schedule(), bars, fee_per_share=0.01, fee_per_order=1.0)
+    f = res.fills
+    a = f[f["order_id"] == "A"]
+    b = f[f["order_id"] == "B"]
+    assert a["child"].tolist() == [0, 0, 1, 1, 2]
+    assert a["shares"].tolist() == [33, 17, 17, 33, 50]
+    assert a["time"].tolist() == [ts("15:56"), ts("15:57"), ts("15:57"), ts("15:59"), ts("15:59")]
+    assert b["child"].tolist() == [0, 0, 0]
+    assert b["shares"].tolist() == [67, 16, 17]
+    # Buys pay mid + half spread, sells receive mid - half spread (no impact model).
+    np.testing.assert_allclose(a["price"], [100.01, 100.22, 100.22, 100.61, 100.61], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b["price"], [99.99, 100.18, 100.59], rtol=0, atol=1e-12)
+    # Fees: 1 cent a share plus $1 on each child's first fill.
+    np.testing.assert_allclose(a["fee"], [1.33, 0.17, 1.17, 0.33, 1.50], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(b["fee"], [1.67, 0.16, 0.17], rtol=0, atol=1e-12)
+    o = res.orders.set_index("order_id")
+    assert o.loc["A", "status"] == "FILLED" and o.loc["B", "status"] == "FILLED"
+    assert o.loc["A", "filled"] == 150 and o.loc["A", "unfilled"] == 0
+    assert o.loc["A", "avg_price"] == pytest.approx((33 * 100.01 + 34 * 100.22 + 83 * 100.61) / 150, abs=1e-12)
+    assert o.loc["B", "avg_price"] == pytest.approx((67 * 99.99 + 16 * 100.18 + 17 * 100.59) / 100, abs=1e-12)
+    assert o.loc["A", "end_time"] == ts("16:00") and o.loc["A", "algorithm"] == "twap"
+    # Market participation never exceeds the cap.
+    per_bar = f.groupby("time")["shares"].sum()
+    assert per_bar.tolist() == [100, 50, 100]
+
+
+def test_impact_hand_worked(bars):
+    # 200 shares as two slices of 100, no cap.  Daily volume 3500.
+    # bar 0: temp 0.01 * 100/1000 = 0.001, no earlier permanent impact:
+    #        100.00 * (1 + 0.01/100.00 + 0.001) = 100.11
+    # bar 1: temp 0.01 * 100/500 = 0.002, earlier permanent 0.35 * 100/3500 = 0.01:
+    #        buy 100.20 + 0.02 + 100.20 * 0.012 = 101.4224; sell 100.20 - 0.02 - 1.2024 = 98.9776
+    orders = orders_frame(order_id=[1, 2], ticker="XYZ", side=["BUY", "SELL"], quantity=[200, 200],
+                          decision_time=[ts("15:56:00")] * 2)
+    sched = ex.twap(orders["quantity"], 2)
+    one = ex.simulate(orders.iloc[:1], ex.twap([200], 2), bars, LinearImpact(), max_participation=None)
+    np.testing.assert_allclose(one.fills["price"], [100.11, 101.4224], rtol=0, atol=1e-10)
+    sell = ex.simulate(orders.iloc[1:], ex.twap([200], 2), bars, LinearImpact(), max_participation=None)
+    np.testing.assert_allclose(sell.fills["price"], [100.00 - 0.01 - 0.1, 98.9776], rtol=0, atol=1e-10)
+    # Each order pays only for its own permanent impact, not for the other's.
+    both = ex.simulate(orders, sched, bars, LinearImpact(), max_participation=None)
+    np.testing.assert_allclose(both.fills["price"], [100.11, 101.4224, 99.89, 98.9776], rtol=0, atol=1e-10)
+
+
+def test_partial_fill_and_orders_spanning_the_close(bars):
+    # C arrives 15:58:30 and releases 500 in bar 2 (no volume) and 500 in bar 3 (cap 200): 200 fill.
+    # D arrives 15:59:30 with three one-bar bins: bins 1 and 2 fall after the close.
+    # E arrives after the close: nothing fills.
+    # In bar 3, C (1000 waiting) and D (10) share the cap of 200 pro rata:
+    # C 1000 * 200 / 1010 = 198.02 -> 198, D gets the other 2 (1.98).
+    orders = orders_frame(
+        order_id=[10, 11, 12], ticker="XYZ", side=["BUY", "SELL", "BUY"], quantity=[1000, 30, 5],
+        decision_time=[ts("15:58:00"), ts("15:59:30"), ts("16:05:00")],
+        arrival_time=[ts("15:58:30"), ts("15:59:30"), ts("16:05:00")],
+    )
+    sched = Schedule(np.array([[500, 500, 0], [10, 10, 10], [5, 0, 0]]), np.array([1000, 30, 5]), "twap")
+    res = ex.simulate(orders, sched, bars)
+    o = res.orders.set_index("order_id")
+    assert o["filled"].tolist() == [198, 2, 0]
+    assert o["unfilled"].tolist() == [802, 28, 5]
+    assert o["status"].tolist() == ["PARTIALLY_FILLED", "PARTIALLY_FILLED", "UNFILLED"]
+    np.testing.assert_allclose(o["fill_rate"], [0.198, 2 / 30, 0.0])
+    assert o["end_time"].tolist() == [ts("16:00")] * 3
+    assert np.isnan(o.loc[12, "avg_price"])
+    f = res.fills
+    # C's first child is first in line in bar 3 (first released, first filled).
+    assert f[f["order_id"] == 10][["child", "shares"]].values.tolist() == [[0, 198]]
+    # Released after the close is never released.
+    assert res.releases[res.releases["order_id"] == 11]["shares"].tolist() == [10]
+    assert res.releases[res.releases["order_id"] == 12].empty
+
+
+def test_bin_duration_releases_by_clock_and_delay(bars):
+    # Two-minute bins from 15:56:20 (15:56:00 + 20 s delay): bins at 15:56:20, 15:58:20, 16:00:20.
+    orders = orders_frame(order_id=[1], ticker="XYZ", side=["BUY"], quantity=[30], decision_time=[ts("15:56:00")])
+    sched = ex.twap([30], 3, bin_duration="2min")
+    res = ex.simulate(orders, sched, bars, delay="20s", max_participation=None)
+    assert res.releases["time"].tolist() == [ts("15:56"), ts("15:58")]
+    # Bar 2 has no volume, so the second child waits for bar 3; the third is after the close.
+    assert res.fills[["child", "shares"]].values.tolist() == [[0, 10], [1, 10]]
+    assert res.fills["time"].tolist() == [ts("15:56"), ts("15:59")]
+    assert res.orders["arrival_time"].iat[0] == ts("15:56:20")
+    assert res.orders["status"].iat[0] == "PARTIALLY_FILLED"
+
+
+def test_tickers_do_not_share_the_cap():
+    bars = make_bars(("AAA", "BBB"))
+    orders = orders_frame(order_id=[1, 2], ticker=["AAA", "BBB"], side="BUY", quantity=[100, 100],
+                          decision_time=[ts("15:56:00")] * 2)
+    res = ex.simulate(orders, ex.market([100, 100]), bars)
+    assert res.orders["filled"].tolist() == [100, 100]
+    assert res.fills["time"].tolist() == [ts("15:56")] * 2
+
+
+def test_zero_quantity_and_summary(bars, two_orders):
+    orders = orders_frame(order_id=[1, 2], ticker="XYZ", side=["BUY", "SELL"], quantity=[0, 10],
+                          decision_time=[ts("15:56:00")] * 2)
+    res = ex.simulate(orders, ex.twap([0, 10], 2), bars)
+    assert res.orders["status"].tolist() == ["FILLED", "FILLED"]
+    assert res.orders["fill_rate"].tolist() == [1.0, 1.0]
+    text = ex.simulate(two_orders, two_schedule(), bars).summary()
+    assert "FILLED 2" in text and "250 filled (100.00%)" in text
+    tr = ex.simulate(two_orders, two_schedule(), bars).trajectory("A")
+    assert tr["cum_released"].tolist() == [50, 100, 150, 150]
+    assert tr["cum_filled"].tolist() == [33, 67, 67, 150]
+    assert tr["market_volume"].tolist() == [1000, 500, 0, 2000]
+
+
+# ---------------------------------------------------------------------------
+# Properties
+# ---------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    n=st.integers(1, 6),
+    seed=st.integers(0, 10_000),
+    rho=st.sampled_from([0.05, 0.1, 0.5, 1.0]),
+)
+def test_conservation_and_cap(n, seed, rho):
+    rng = np.random.default_rng(seed)
+    bars = make_bars(("AAA", "BBB"))
+    bars["volume"] = rng.integers(0, 800, len(bars))
+    qty = rng.integers(0, 400, n)
+    start = rng.integers(0, 240, n)
+    orders = orders_frame(
+        order_id=np.arange(n), ticker=rng.choice(["AAA", "BBB"], n), side=rng.choice(["BUY", "SELL"], n),
+        quantity=qty, decision_time=[ts("15:56:00") + pd.Timedelta(seconds=int(s)) for s in start],
+    )
+    sched = ex.twap(qty, int(rng.integers(1, 5)))
+    res = ex.simulate(orders, sched, bars, LinearImpact(), max_participation=rho)
+    o, f = res.orders, res.fills
+    assert (o["filled"] + o["unfilled"] == o["quantity"]).all()
+    per_order = f.groupby("order_id")["shares"].sum().reindex(o["order_id"], fill_value=0)
+    assert (per_order.to_numpy() == o["filled"].to_numpy()).all()
+    # Participation cap per ticker and bar, shared by all orders of the ticker.
+    tick = o.set_index("order_id")["ticker"]
+    used = f.assign(ticker=f["order_id"].map(tick)).groupby(["ticker", "time"])["shares"].sum()
+    cap = res.market.set_index(["ticker", "time"])["cap"]
+    assert (used <= cap.reindex(used.index)).all()
+    # Never fill before release: cumulative fills <= cumulative releases, order by order.
+    for oid in o["order_id"]:
+        tr = res.trajectory(oid)
+        assert (tr["cum_filled"] <= tr["cum_released"]).all()
+    # Buys never pay less than the mid, sells never get more.
+    g = f.assign(ticker=f["order_id"].map(tick), side=f["order_id"].map(o.set_index("order_id")["side"]))
+    g = g.merge(bars[["ticker", "time", "mid", "spread"]], on=["ticker", "time"])
+    s = np.where(g["side"] == "BUY", 1.0, -1.0)
+    assert (s * (g["price"] - g["mid"]) >= g["spread"] / 2 - 1e-9).all()
+    assert set(o["status"]) <= {"FILLED", "PARTIALLY_FILLED", "UNFILLED"}
+
+
+@settings(max_examples=30, deadline=None)
+@given(d=st.lists(st.integers(1, 500), min_size=2, max_size=6), cap=st.integers(1, 400))
+def test_pro_rata_is_fair_to_one_share(d, cap):
+    # All orders release in bar 0 of a bar whose cap is `cap`; each gets floor or ceil of d_i*C/D.
+    n = len(d)
+    bars = make_bars()
+    bars.loc[0, "volume"] = cap
+    orders = orders_frame(order_id=np.arange(n), ticker="XYZ", side="BUY", quantity=d,
+                          decision_time=[ts("15:56:00")] * n)
+    res = ex.simulate(orders, ex.market(d), bars, max_participation=1.0)
+    first = res.fills[res.fills["time"] == ts("15:56")].groupby("order_id")["shares"].sum().reindex(range(n), fill_value=0)
+    D = sum(d)
+    share = np.array(d) * min(cap, D) / D
+    assert first.sum() == min(cap, D)
+    assert (np.abs(first.to_numpy() - share) < 1 + 1e-9).all()
+    assert (first.to_numpy() <= np.array(d)).all()
+
+
+# ---------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------
+def _ok_orders():
+    return orders_frame(order_id=[1, 2], ticker="XYZ", side=["BUY", "SELL"], quantity=[10, 20],
+                        decision_time=[ts("15:56:00")] * 2)
+
+
+@pytest.mark.parametrize(
+    "change, match",
+    [
+        (lambda o: o.assign(side=["BUY", "HOLD"]), r"orders column 'side' has 'HOLD' at row 1; must be one of \['BUY', 'SELL'\]"),
+        (lambda o: o.assign(quantity=[10.0, np.nan]), r"orders column 'quantity' has nan at row 1"),
+        (lambda o: o.assign(quantity=[10, -5]), r"orders column 'quantity' has -5.0 at row 1"),
+        (lambda o: o.assign(quantity=[10.5, 20]), r"orders column 'quantity' has 10.5 at row 0; must be a whole number"),
+        (lambda o: o.assign(order_id=[1, 1]), r"orders column 'order_id' has duplicate value 1"),
+        (lambda o: o.assign(ticker=["XYZ", "MSFT"]), r"bars have no rows for ticker 'MSFT'"),
+        (lambda o: o.assign(decision_time=[ts("15:56"), pd.NaT]), r"orders column 'decision_time' has NaT at row 1"),
+        (lambda o: o.assign(decision_time=pd.Timestamp("2012-06-21 15:56")), r"'decision_time' is timezone-naive"),
+        (lambda o: o.assign(arrival_time=[ts("15:55"), ts("15:57")]), r"'arrival_time' has .* at row 0, before its decision_time"),
+        (lambda o: o.assign(decision_time=pd.Timestamp("2012-06-22 10:00", tz=TZ)), r"bars have no session on 2012-06-22 for ticker 'XYZ'"),
+    ],
+)
+def test_bad_orders(bars, change, match):
+    orders = change(_ok_orders())
+    q = pd.to_numeric(orders["quantity"], errors="coerce").fillna(0).clip(lower=0).round()
+    sched = ex.twap(q.to_numpy(), 2)
+    with pytest.raises(ValueError, match=match):
+        ex.simulate(orders, sched, bars)
+
+
+def test_bad_bars_and_arguments(bars):
+    orders = _ok_orders()
+    sched = ex.twap([10, 20], 2)
+    unsorted = bars.iloc[[1, 0, 2, 3]].reset_index(drop=True)
+    with pytest.raises(ValueError, match=r"bars time for XYZ has unsorted or duplicate timestamps"):
+        ex.simulate(orders, sched, unsorted)
+    with pytest.raises(ValueError, match=r"bars column 'mid' has -1.0 for XYZ at row 2; must be finite and > 0"):
+        ex.simulate(orders, sched, bars.assign(mid=[100.0, 100.0, -1.0, 100.0]))
+    with pytest.raises(ValueError, match=r"bars column 'spread' has nan for XYZ at row 1"):
+        ex.simulate(orders, sched, bars.assign(spread=[0.1, np.nan, 0.1, 0.1]))
+    with pytest.raises(ValueError, match=r"bars column 'volume' has -3.0"):
+        ex.simulate(orders, sched, bars.assign(volume=[1, -3, 1, 1]))
+    with pytest.raises(ValueError, match=r"bars is missing column\(s\) \['spread'\]"):
+        ex.simulate(orders, sched, bars.drop(columns="spread"))
+    two = make_bars(("XYZ", "ABC")).drop(index=6)
+    o2 = orders.assign(ticker=["XYZ", "ABC"])
+    with pytest.raises(ValueError, match=r"bars for ticker 'ABC' are missing or add the bar at 2012-06-21 15:58:00-04:00"):
+        ex.simulate(o2, sched, two)
+    with pytest.raises(ValueError, match=r"schedule.quantity\[1\] == 30 but orders column 'quantity' has 20 at row 1"):
+        ex.simulate(orders, ex.twap([10, 30], 2), bars)
+    with pytest.raises(ValueError, match=r"schedule has shape \(1, 2\) but orders has 2 rows"):
+        ex.simulate(orders, ex.twap([10], 2), bars)
+    with pytest.raises(TypeError, match=r"schedule must be an execlab Schedule, got ndarray"):
+        ex.simulate(orders, np.ones((2, 2)), bars)
+    with pytest.raises(ValueError, match=r"max_participation == 1.5, must be <= 1.0"):
+        ex.simulate(orders, sched, bars, max_participation=1.5)
+    with pytest.raises(ValueError, match=r"fee_per_share == -0.01, must be >= 0.0"):
+        ex.simulate(orders, sched, bars, fee_per_share=-0.01)
+    with pytest.raises(ValueError, match=r"delay == '-5s', must be >= 0"):
+        ex.simulate(orders, sched, bars, delay="-5s")
+    with pytest.raises(ValueError, match=r"delay == '5s' was given but orders has an 'arrival_time' column"):
+        ex.simulate(orders.assign(arrival_time=orders["decision_time"]), sched, bars, delay="5s")
+    with pytest.raises(TypeError, match=r"impact must have temporary_impact\(...\) and permanent_impact\(...\) methods; object lacks"):
+        ex.simulate(orders, sched, bars, impact=object())
+
+    class Negative(LinearImpact):
+        def temporary_impact(self, shares, bin_volume, daily_volume, sigma):
+            return -np.ones_like(np.asarray(shares, dtype=float))
+
+    with pytest.raises(ValueError, match=r"impact.temporary_impact\(...\) of Negative returned -1.0 for fill 0"):
+        ex.simulate(orders, sched, bars, impact=Negative())
+
+
+def test_real_bars_smoke():
+    bars = ex.load_bars("1min")
+    t0 = pd.Timestamp("2012-06-21 10:00", tz=TZ)
+    orders = orders_frame(order_id=[1, 2, 3], ticker=["AAPL", "AMZN", "GOOG"], side=["BUY", "SELL", "BUY"],
+                          quantity=[20_000, 5_000, 3_000], decision_time=[t0] * 3)
+    res = ex.simulate(orders, ex.twap(orders["quantity"], 30), bars, LinearImpact(k=1e-3, g=0.1), delay="5s")
+    assert (res.orders["filled"] == res.orders["quantity"]).all()
+    assert res.fills["time"].min() >= t0
+    assert list(res.fills.columns) == ["order_id", "child", "time", "shares", "price", "fee"]
+    assert res.fills["shares"].dtype == np.int64
