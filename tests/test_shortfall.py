@@ -328,3 +328,30 @@ def test_summarize_bad_input(orders, fills, bars):
         ex.summarize(t, rng="seed")
     with pytest.raises(ValueError, match=r"table column 'is_bps' has inf at row 3"):
         ex.summarize(t.assign(is_bps=[1.0, 2.0, np.inf]), rng=0)
+
+
+# ---------------------------------------------------------------------------
+# Figures
+# ---------------------------------------------------------------------------
+def test_figures_return_axes(orders, fills, bars):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    t = ex.shortfall(orders, fills, bars)
+    ax = ex.plot_shortfall_waterfall(t, 2)
+    # Four floating parts and the total; the total bar ends at -95 $ in bps of 20,020 $.
+    heights = [p.get_height() for p in ax.patches]
+    assert len(heights) == 5 and heights[-1] == pytest.approx(-95 / 20020 * 1e4)
+    with pytest.raises(ValueError, match=r"order_id == 99 is not in the table's index"):
+        ex.plot_shortfall_waterfall(t, 99)
+    with pytest.raises(ValueError, match=r"unit == 'pct', must be one of \['bps', '\$'\]"):
+        ex.plot_shortfall_waterfall(t, 2, unit="pct")
+    ax = ex.plot_cost_distribution(t, "is_bps", by="algorithm")
+    assert [x.get_text() for x in ax.get_xticklabels()] == ["twap", "vwap"]
+    sim_orders = orders.drop(columns="arrival_time")
+    res = ex.simulate(sim_orders, ex.twap(sim_orders["quantity"], 2), bars)
+    ax = ex.plot_execution_trajectory(res, 1)
+    assert ax.get_ylabel() == "cumulative shares"
+    plt.close("all")
