@@ -175,7 +175,7 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> 
     o = _check_orders(orders)
     n = len(o.quantity)
     grid = _BarGrid(bars, o.ticker, _BAR_COLUMNS)
-    code = np.array([grid.code[t] for t in o.ticker], dtype=np.int64)
+    code = pd.Index(list(grid.code)).get_indexer(o.ticker).astype(np.int64)
     dday = grid.day_of(o.decision_ns, "decision_time", o.ticker, o.frame.index)
     aday = grid.day_of(o.arrival_ns, "arrival_time", o.ticker, o.frame.index)
     df = o.frame

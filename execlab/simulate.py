@@ -636,7 +636,7 @@ def simulate(
                 f"{type(impact).__name__} lacks {missing}."
             )
     grid = _BarGrid(bars, o.ticker, ("volume", "mid", "spread", "mid_close"))
-    code = np.array([grid.code[t] for t in o.ticker], dtype=np.int64) if n else np.zeros(0, np.int64)
+    code = pd.Index(list(grid.code)).get_indexer(o.ticker).astype(np.int64) if n else np.zeros(0, np.int64)
     oday = grid.day_of(o.arrival_ns, "arrival_time", o.ticker, o.frame.index)
     start_bar, start_where = grid.locate(o.arrival_ns, oday)
     day_last = grid.day_last[oday]

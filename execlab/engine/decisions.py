@@ -15,8 +15,6 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice
-
 __all__ = [
     "ACTIONS",
     "URGENCIES",
@@ -33,6 +31,13 @@ REGIMES = {"CRASH": "CRITICAL", "RISK_OFF": "HIGH"}
 
 _REQUIRED = ("ticker", "action", "urgency")
 _COLUMNS = ("decision_id", "ticker", "action", "position_size", "urgency", "confidence", "time")
+
+
+def _show(v: object) -> str:
+    """A value as it should read in an error message: numbers plain, strings quoted."""
+    if isinstance(v, (np.generic,)):
+        v = v.item()
+    return repr(v) if isinstance(v, str) else str(v)
 
 
 def _as_frame(decisions: object) -> pd.DataFrame:
@@ -56,7 +61,7 @@ def _choice_column(df: pd.DataFrame, column: str, options: Sequence[str]) -> np.
     if not ok.all():
         pos = int(np.flatnonzero(~ok)[0])
         raise ValueError(
-            f"decisions column {column!r} has {raw.iloc[pos]!r} at row {df.index[pos]!r}; "
+            f"decisions column {column!r} has {_show(raw.iloc[pos])} at row {df.index[pos]!r}; "
             f"must be one of {list(options)}."
         )
     return vals.astype(str)
@@ -153,7 +158,7 @@ def normalize_decisions(
     bad = np.array([not isinstance(v, str) or not v.strip() for v in tick.to_numpy(object)])
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"decisions column 'ticker' has {tick.iloc[pos]!r} at row {pos}; must be a non-empty string.")
+        raise ValueError(f"decisions column 'ticker' has {_show(tick.iloc[pos])} at row {pos}; must be a non-empty string.")
     ticker = np.array([v.strip().upper() for v in tick.to_numpy(object)], dtype=object).astype(str)
     action = _choice_column(df, "action", ACTIONS)
     urgency = _choice_column(df, "urgency", URGENCIES)
@@ -163,14 +168,14 @@ def normalize_decisions(
     except (TypeError, ValueError):
         vals = df["position_size"].to_numpy(object)
         pos = next(i for i, v in enumerate(vals) if pd.isna(pd.to_numeric(pd.Series([v]), errors="coerce")[0]) and not pd.isna(v))
-        raise ValueError(f"decisions column 'position_size' has {vals[pos]!r} at row {pos}; must be a number in (0, 100].") from None
+        raise ValueError(f"decisions column 'position_size' has {_show(vals[pos])} at row {pos}; must be a number in (0, 100].") from None
     trade = action != "HOLD"
     bad = trade & ~((size > 0) & (size <= 100))  # NaN fails too
     bad |= ~trade & ~(np.isnan(size) | ((size >= 0) & (size <= 100)))
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"decisions column 'position_size' has {df['position_size'].iloc[pos]!r} at row {pos} "
+            f"decisions column 'position_size' has {_show(df['position_size'].iloc[pos])} at row {pos} "
             f"({action[pos]} {ticker[pos]}); must be in (0, 100] percent of portfolio value."
         )
 
@@ -182,7 +187,7 @@ def normalize_decisions(
         bad = ~np.isnan(conf) & ~((conf >= 0) & (conf <= 1))
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"decisions column 'confidence' has {conf[pos]!r} at row {pos}; must be in [0, 1].")
+            raise ValueError(f"decisions column 'confidence' has {_show(conf[pos])} at row {pos}; must be in [0, 1].")
     else:
         conf = np.full(len(df), np.nan)
 
@@ -196,7 +201,7 @@ def normalize_decisions(
         dup = ids.duplicated(keep="first").to_numpy()
         if dup.any():
             pos = int(np.flatnonzero(dup)[0])
-            raise ValueError(f"decisions column 'decision_id' has duplicate value {ids.iloc[pos]!r} at row {pos}.")
+            raise ValueError(f"decisions column 'decision_id' has duplicate value {_show(ids.iloc[pos])} at row {pos}.")
         decision_id = ids.to_numpy(object)
     else:
         decision_id = np.arange(id_start, id_start + len(df), dtype=np.int64).astype(object)
@@ -269,6 +274,3 @@ def size_orders(
     raw = np.asarray(portfolio_value, dtype=np.float64) * np.asarray(position_size, dtype=np.float64) / 100.0 / np.asarray(price, dtype=np.float64)
     return np.floor(raw + 1e-9).astype(np.int64)
 
-
-def _check_urgency(u: object) -> str:
-    return check_choice(u, "urgency", URGENCIES)

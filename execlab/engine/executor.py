@@ -864,6 +864,7 @@ class Executor:
             if b.any():
                 r = p["rules"].loc[np.flatnonzero(b)]
                 blocked_rows.append(pd.DataFrame({
+                    "input_row": dec["input_row"].to_numpy()[b],
                     "decision_id": dec["decision_id"].to_numpy(object)[b], "order_id": p["pid"][b],
                     "ticker": dec["ticker"].to_numpy(object)[b], "action": dec["action"].to_numpy(object)[b],
                     "quantity": p["qty"][b], "rule": r["rule"].to_numpy(object),
@@ -871,7 +872,8 @@ class Executor:
                     "reason": p["reason"][b].astype(str)}))
             for mask, bucket in ((p["skipped"], skipped_rows), (p["rejected"], rejected_rows)):
                 if mask.any():
-                    bucket.append(pd.DataFrame({"decision_id": dec["decision_id"].to_numpy(object)[mask],
+                    bucket.append(pd.DataFrame({"input_row": dec["input_row"].to_numpy()[mask],
+                                                "decision_id": dec["decision_id"].to_numpy(object)[mask],
                                                 "ticker": dec["ticker"].to_numpy(object)[mask],
                                                 "action": dec["action"].to_numpy(object)[mask],
                                                 "time": pd.DatetimeIndex(dec["time"])[mask],
@@ -885,6 +887,12 @@ class Executor:
 
         def cat(frames, empty):
             return pd.concat(frames) if frames else empty
+
+        def rows(frames, columns):
+            """Per-decision tables in input order."""
+            if not frames:
+                return pd.DataFrame(columns=columns)
+            return pd.concat(frames).sort_values("input_row", kind="stable").drop(columns="input_row").reset_index(drop=True)
 
         o_empty = pd.DataFrame(columns=["decision_id", "ticker", "side", "urgency", "algorithm", "requested", "quantity",
                                         "decision_time", "decision_price", "expected_spread_bps", "expected_impact_bps",
@@ -921,10 +929,10 @@ class Executor:
             fills=cat(fills, f_empty).reset_index(drop=True),
             shortfall=cat(sfs, pd.DataFrame()),
             portfolio=port,
-            blocked=cat(blocked_rows, pd.DataFrame(columns=["decision_id", "order_id", "ticker", "action", "quantity",
-                                                            "rule", "value", "limit", "reason"])).reset_index(drop=True),
-            skipped=cat(skipped_rows, pd.DataFrame(columns=["decision_id", "ticker", "action", "time", "reason"])).reset_index(drop=True),
-            rejected=cat(rejected_rows, pd.DataFrame(columns=["decision_id", "ticker", "action", "time", "reason"])).reset_index(drop=True),
+            blocked=rows(blocked_rows, ["decision_id", "order_id", "ticker", "action", "quantity", "rule", "value",
+                                        "limit", "reason"]),
+            skipped=rows(skipped_rows, ["decision_id", "ticker", "action", "time", "reason"]),
+            rejected=rows(rejected_rows, ["decision_id", "ticker", "action", "time", "reason"]),
             history=hist,
             account=account,
         )

@@ -28,6 +28,12 @@ __all__ = ["Ledger"]
 _FILL_COLS = ["time", "ticker", "shares", "price", "fee", "order_id"]
 
 
+def _show(v: object) -> str:
+    if isinstance(v, np.generic):
+        v = v.item()
+    return repr(v) if isinstance(v, str) else str(v)
+
+
 def _affine_scan(m: np.ndarray, a: np.ndarray) -> np.ndarray:
     """Solve x_k = m_k x_{k-1} + a_k (x_{-1} = 0) for all k by a Hillis-Steele scan.
 
@@ -334,17 +340,17 @@ class Ledger:
         bad = ~np.isfinite(sh) | (sh != np.round(sh)) | (sh == 0)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"fills column 'shares' has {f['shares'].iloc[pos]!r} at row {pos}; must be a non-zero whole number (signed: + buy, - sell).")
+            raise ValueError(f"fills column 'shares' has {_show(f['shares'].iloc[pos])} at row {pos}; must be a non-zero whole number (signed: + buy, - sell).")
         pr = pd.to_numeric(f["price"], errors="coerce").to_numpy(np.float64)
         bad = ~np.isfinite(pr) | (pr <= 0)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"fills column 'price' has {f['price'].iloc[pos]!r} at row {pos}; must be > 0.")
+            raise ValueError(f"fills column 'price' has {_show(f['price'].iloc[pos])} at row {pos}; must be > 0.")
         fee = pd.to_numeric(f["fee"], errors="coerce").to_numpy(np.float64) if "fee" in f else np.zeros(len(f))
         bad = ~np.isfinite(fee) | (fee < 0)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"fills column 'fee' has {f['fee'].iloc[pos]!r} at row {pos}; must be >= 0.")
+            raise ValueError(f"fills column 'fee' has {_show(f['fee'].iloc[pos])} at row {pos}; must be >= 0.")
         tk = f["ticker"].to_numpy(object)
         bad = np.array([not isinstance(x, str) for x in tk], dtype=bool)
         if bad.any():
@@ -364,6 +370,46 @@ class Ledger:
             }
         )
 
+    @staticmethod
+    def _book(state: tuple, f: pd.DataFrame) -> tuple:
+        """New (tickers, shares, avg_cost, realized, fees, cash) after booking ``f`` on ``state``.
+
+        Fills are taken per ticker in time order, ties in row order.  Pure: touches no ledger.
+        """
+        tickers, shares, cost, realized, fees, cash = state
+        tickers = list(tickers)
+        new = [t for t in pd.unique(f["ticker"]) if t not in tickers]
+        tickers += new
+        shares = np.concatenate([shares, np.zeros(len(new), np.int64)])
+        cost = np.concatenate([cost, np.zeros(len(new))])
+        realized = np.concatenate([realized, np.zeros(len(new))])
+        fees = np.concatenate([fees, np.zeros(len(new))])
+        code = pd.Index(tickers).get_indexer(f["ticker"].to_numpy(object))
+        ti = pd.DatetimeIndex(f["time"]).as_unit("ns").asi8
+        order = np.lexsort((np.arange(len(f)), ti, code))
+        c = code[order]
+        d = f["shares"].to_numpy(np.int64)[order]
+        p = f["price"].to_numpy(np.float64)[order]
+        fee = f["fee"].to_numpy(np.float64)[order]
+        gs = np.ones(len(c), dtype=bool)
+        gs[1:] = c[1:] != c[:-1]
+        pos_after, _, cost_after, real = _average_cost_path(gs, shares[c], cost[c], d, p)
+        last = np.ones(len(c), dtype=bool)
+        last[:-1] = c[1:] != c[:-1]
+        shares_new = shares.copy()
+        cost_new = cost.copy()
+        shares_new[c[last]] = pos_after[last]
+        cost_new[c[last]] = np.where(pos_after[last] != 0, cost_after[last], 0.0)
+        realized_new = realized + np.bincount(c, weights=real, minlength=len(tickers))
+        fees_new = fees + np.bincount(c, weights=fee, minlength=len(tickers))
+        # cash flows summed in time order, so the same fills give the same cash however batched
+        t_order = np.lexsort((np.arange(len(f)), ti))
+        flows = (f["shares"].to_numpy(np.int64) * f["price"].to_numpy(np.float64) + f["fee"].to_numpy(np.float64))[t_order]
+        cash_new = float(cash - flows.sum())
+        if not np.isfinite(cash_new):
+            raise ValueError("fills would make cash non-finite.")
+        return tickers, shares_new, cost_new, realized_new, fees_new, cash_new
+
     def apply_fills(self, fills: pd.DataFrame) -> None:
         """Book a batch of fills.
 
@@ -373,7 +419,10 @@ class Ledger:
             ``time`` (tz-aware), ``ticker``, ``shares`` (signed whole shares: +
             bought, - sold), ``price`` ($ per share, > 0), optional ``fee``
             ($, >= 0) and ``order_id``.  Taken per ticker in time order
-            (stable for equal times).
+            (equal times in booking order).  A fill earlier than one already
+            booked for its ticker replays the ticker's history from the
+            opening state, so the ledger depends on the set of fills and their
+            times, not on how they were batched.
 
         Raises
         ------
@@ -391,36 +440,23 @@ class Ledger:
         f = self._check_fills(fills)
         if len(f) == 0:
             return
-        tickers = list(self._tickers)
-        new = [t for t in pd.unique(f["ticker"]) if t not in tickers]
-        tickers += new
-        shares = np.concatenate([self._shares, np.zeros(len(new), np.int64)])
-        cost = np.concatenate([self._cost, np.zeros(len(new))])
-        realized = np.concatenate([self._realized, np.zeros(len(new))])
-        fees = np.concatenate([self._fees, np.zeros(len(new))])
-
-        code = pd.Index(tickers).get_indexer(f["ticker"].to_numpy(object))
-        ti = pd.DatetimeIndex(f["time"]).as_unit("ns").asi8
-        order = np.lexsort((np.arange(len(f)), ti, code))
-        c = code[order]
-        d = f["shares"].to_numpy(np.int64)[order]
-        p = f["price"].to_numpy(np.float64)[order]
-        fee = f["fee"].to_numpy(np.float64)[order]
-        gs = np.ones(len(c), dtype=bool)
-        gs[1:] = c[1:] != c[:-1]
-        pos_after, _, cost_after, real = _average_cost_path(gs, shares[c], cost[c], d, p)
-        last = np.ones(len(c), dtype=bool)
-        last[:-1] = c[1:] != c[:-1]
-
-        shares_new = shares.copy()
-        cost_new = cost.copy()
-        shares_new[c[last]] = pos_after[last]
-        cost_new[c[last]] = np.where(pos_after[last] != 0, cost_after[last], 0.0)
-        realized_new = realized + np.bincount(c, weights=real, minlength=len(tickers))
-        fees_new = fees + np.bincount(c, weights=fee, minlength=len(tickers))
-        cash_new = self.cash - float(np.sum(d * p)) - float(np.sum(fee))
-        if not np.isfinite(cash_new):
-            raise ValueError("fills would make cash non-finite.")
+        old = self.fills
+        late = False
+        if len(old):
+            # A fill earlier than a booked fill of the same ticker: the average-cost path
+            # changes, so replay every fill from the opening state in time order.
+            last = pd.Series(pd.DatetimeIndex(old["time"]).as_unit("ns").asi8, index=old["ticker"].to_numpy(object)).groupby(level=0).max()
+            first_new = pd.Series(pd.DatetimeIndex(f["time"]).as_unit("ns").asi8, index=f["ticker"].to_numpy(object)).groupby(level=0).min()
+            common = first_new.index.intersection(last.index)
+            late = bool((first_new[common] < last[common]).any())
+        if late:
+            i = self._initial
+            state = (list(i["tickers"]), i["shares"].copy(), i["avg_cost"].copy(), np.zeros(len(i["tickers"])),
+                     np.zeros(len(i["tickers"])), i["cash"])
+            tickers, shares_new, cost_new, realized_new, fees_new, cash_new = self._book(state, pd.concat([old, f], ignore_index=True))
+        else:
+            state = (list(self._tickers), self._shares, self._cost, self._realized, self._fees, self.cash)
+            tickers, shares_new, cost_new, realized_new, fees_new, cash_new = self._book(state, f)
         # commit: nothing above touched self
         self._tickers, self._shares, self._cost = tickers, shares_new, cost_new
         self._realized, self._fees, self.cash = realized_new, fees_new, cash_new

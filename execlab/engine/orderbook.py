@@ -133,7 +133,7 @@ class OrderBook:
             pid = frame["parent_id"].to_numpy(np.int64)
             bad = (pid < 0) | (pid >= self._n)
             if bad.any():
-                raise ValueError(f"child orders name parent_id {pid[bad][0]!r}, which is not in the book.")
+                raise ValueError(f"child orders name parent_id {int(pid[bad][0])}, which is not in the book.")
         return self._add(frame, "child", time)
 
     # ------------------------------------------------------------------ transitions
@@ -173,7 +173,7 @@ class OrderBook:
             return
         bad = (ids < 0) | (ids >= self._n)
         if bad.any():
-            raise ValueError(f"order id {ids[bad][0]!r} is not in the book.")
+            raise ValueError(f"order id {int(ids[bad][0])} is not in the book.")
         to_c = _codes(to, n)
         times = pd.DatetimeIndex([time] if isinstance(time, (pd.Timestamp, str)) else time)
         ns = np.broadcast_to(times.as_unit("ns").asi8, (n,)).copy()
