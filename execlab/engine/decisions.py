@@ -141,8 +141,8 @@ def normalize_decisions(
     >>> d = normalize_decisions([{"ticker": "AAPL", "action": "buy", "position_size": 5,
     ...                           "urgency": "high", "time": "2012-06-21 10:00"}],
     ...                         tz="America/New_York")
-    >>> d.loc[0, ["action", "urgency", "position_size"]].tolist()
-    ['BUY', 'HIGH', 5.0]
+    >>> d.loc[0, "action"], d.loc[0, "urgency"], float(d.loc[0, "position_size"])
+    ('BUY', 'HIGH', 5.0)
     """
     df = _as_frame(decisions)
     missing = [c for c in _REQUIRED if c not in df.columns]
@@ -250,7 +250,7 @@ def regime_urgency(regime: object) -> object:
     out = np.full(key.shape, "MEDIUM", dtype=object)
     for reg, urg in REGIMES.items():
         out[key == reg] = urg
-    return out.reshape(arr.shape).astype(str)
+    return out.reshape(arr.shape)  # object array of Python str
 
 
 def size_orders(

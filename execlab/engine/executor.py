@@ -446,6 +446,19 @@ class Executor:
             d["decision_id"] = decision_id
         return self.run([d], errors=errors)
 
+    def day_pnl(self, times: object) -> np.ndarray:
+        """The day's P&L ($) at each time, as the daily loss limit sees it.
+
+        Cash and positions from the fills booked before each time, positions
+        marked to the quote mid then, less the start-of-day portfolio value.
+        Zero if no daily loss limit is set or the day has not started.
+        """
+        t = pd.DatetimeIndex([times] if isinstance(times, (str, pd.Timestamp)) else times)
+        t = t.tz_localize(self.market.tz) if t.tz is None else t
+        if self.risk.day is None:
+            return np.zeros(len(t))
+        return self._day_pnl(t.as_unit("ns").asi8)
+
     def portfolio(self, time: object = None) -> pd.DataFrame:
         """Positions marked to the quote mid at ``time`` (default: the last close in the bars)."""
         m = self.market

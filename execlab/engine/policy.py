@@ -125,8 +125,8 @@ class UrgencyPolicy:
     Examples
     --------
     >>> p = UrgencyPolicy()
-    >>> p.table.loc["MEDIUM", ["algorithm", "n_slices"]].tolist()
-    ['twap', 10]
+    >>> p.table.loc["MEDIUM", "algorithm"], int(p.table.loc["MEDIUM", "n_slices"])
+    ('twap', 10)
     >>> p.replace("LOW", algorithm="almgren_chriss", horizon="60min", n_slices=20,
     ...           risk_aversion=1e-6).table.loc["LOW", "algorithm"]
     'almgren_chriss'
