@@ -53,11 +53,15 @@ def _fill_arrays(fills: object, o, grid: _BarGrid) -> dict[str, np.ndarray]:
             a = pd.to_numeric(df[col], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
         except (TypeError, ValueError) as exc:
             raise TypeError(f"fills column {_show(col)} must be numeric: {exc}") from None
-        bad = ~np.isfinite(a) | ((a <= 0) if strict else (a < 0))
+        if strict:
+            bad = ~np.isfinite(a) | (a <= 0)
+            need = "must be finite and > 0."
+        else:  # shares: whole, like the orders' quantities
+            bad = ~np.isfinite(a) | (a < 0) | (a != np.floor(a)) | (a > 2**53)
+            need = "must be a whole number of shares >= 0."
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            op = "> 0" if strict else ">= 0"
-            raise ValueError(f"fills column {_show(col)} has {a[pos]} at row {_show(df.index[pos])}; must be finite and {op}.")
+            raise ValueError(f"fills column {_show(col)} has {a[pos]} at row {_show(df.index[pos])}; {need}")
         arrays[col] = a
     if "fee" in df.columns:
         try:
@@ -103,8 +107,9 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> 
         Indexed by ``order_id``, one row per order in input order.  Prices in
         $ per share: ``decision_price``, ``arrival_price``, ``end_price``,
         ``avg_price`` (NaN when nothing executed), ``interval_vwap``,
-        ``interval_twap``, ``close_price``.  Shares: ``executed``,
-        ``unexecuted``, ``fill_rate``.  ``paper_notional`` = quantity x
+        ``interval_twap``, ``close_price``.  Shares (int64): ``executed``,
+        ``unexecuted``; ``fill_rate`` = executed / quantity (1 for an order
+        of 0 shares).  ``paper_notional`` = quantity x
         decision price ($).  Costs in $ and bps of ``paper_notional``
         (positive = cost): ``is_total``/``is_bps``,
         ``delay_cost``/``delay_cost_bps``,
@@ -118,7 +123,8 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> 
     ------
     ValueError
         Fills for an unknown ``order_id``, fills adding up to more than the
-        order's quantity, non-positive or NaN prices, negative shares, fills
+        order's quantity, non-positive or NaN prices, negative or fractional
+        shares, fills
         before the order's decision bar, bars missing for a ticker or a day,
         unsorted bar times, an unknown ``side``, NaT times.
 
@@ -200,17 +206,18 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> 
     f = _fill_arrays(fills, o, grid)
     row = f["row"]
     q = o.quantity.astype(np.float64)
-    executed = np.bincount(row, weights=f["shares"], minlength=n)
-    too_many = executed > q * (1 + 1e-12)
+    # Whole shares: the float64 sums are exact below 2**53, so the int64 cast is too.
+    executed = np.bincount(row, weights=f["shares"], minlength=n).astype(np.int64)
+    too_many = executed > o.quantity
     if too_many.any():
         pos = int(np.flatnonzero(too_many)[0])
         raise ValueError(
-            f"fills for order_id {_show(o.order_id[pos])} total {executed[pos]:g} shares, more than its "
+            f"fills for order_id {_show(o.order_id[pos])} total {executed[pos]} shares, more than its "
             f"quantity {o.quantity[pos]}."
         )
     notional = np.bincount(row, weights=f["shares"] * f["price"], minlength=n)
     fees = np.bincount(row, weights=f["fee"], minlength=n)
-    unexecuted = q - executed
+    unexecuted = o.quantity - executed
 
     # Fill bars: on the order's day, not before the bar of its decision.
     fday = grid.day_of(f["time"], "fills time", o.ticker[row], fills.index)
@@ -369,9 +376,12 @@ def summarize(
     DataFrame
         Indexed by (group..., ``metric``): ``count`` (orders with a value;
         slippage is undefined for unexecuted orders), ``mean``, ``median``,
-        ``std``, ``vw_mean``, ``ci_lower``, ``ci_upper`` (bootstrap interval
-        of the mean) and ``fill_rate`` (executed / ordered shares of the
-        group, repeated on each metric row for convenience).
+        ``std`` (sample, ddof 1), ``vw_mean``, ``ci_lower``, ``ci_upper``
+        (bootstrap interval of the mean) and ``fill_rate`` (executed /
+        ordered shares of the group, repeated on each metric row for
+        convenience).  Statistics of metrics in bps are in bps.  ``std`` and
+        the interval are NaN when ``count`` < 2 (one order says nothing about
+        the spread), the other statistics NaN when ``count`` is 0.
 
     Notes
     -----
@@ -388,6 +398,11 @@ def summarize(
     :math:`(c\,(v \odot m)) / (c\,m)` for values :math:`v` and the
     indicator :math:`m` of non-missing values.  A group of a few orders gives
     a wide, unreliable interval; read ``count`` first.
+
+    References
+    ----------
+    Efron, B. and Tibshirani, R. J. (1993). *An Introduction to the
+    Bootstrap*. Chapman & Hall, ch. 13 (percentile intervals).
 
     Examples
     --------
@@ -424,14 +439,19 @@ def summarize(
         miss = [k for k in keys if k not in table.columns]
         if miss:
             raise ValueError(f"by == {by!r}: column(s) {miss} not in table; it has {list(map(str, table.columns))}.")
-    values = np.column_stack([pd.to_numeric(table[m], errors="raise").to_numpy(np.float64, na_value=np.nan) for m in metrics])
+    values = np.column_stack([_numeric_column(table, m) for m in metrics])
     inf = np.isinf(values)
     if inf.any():
         i, j = np.argwhere(inf)[0]
         raise ValueError(f"table column {_show(metrics[j])} has {values[i, j]} at row {_show(table.index[i])}; must be finite or NaN.")
     weights = np.column_stack([_weights_for(table, m) if _has_weight_cols(table, m) else np.ones(len(table)) for m in metrics])
-    qty = table["quantity"].to_numpy(np.float64)
-    exe = table["executed"].to_numpy(np.float64)
+    qty = _numeric_column(table, "quantity")
+    exe = _numeric_column(table, "executed")
+    for name, col in (("quantity", qty), ("executed", exe)):
+        bad = ~np.isfinite(col) | (col < 0)
+        if bad.any():
+            pos = int(np.flatnonzero(bad)[0])
+            raise ValueError(f"table column {name!r} has {col[pos]} at row {_show(table.index[pos])}; must be finite and >= 0.")
     alpha = (1.0 - level) / 2.0
     rows = []
     index = []
@@ -450,8 +470,11 @@ def summarize(
             some = cnt > 0
             if some.any():
                 median[some] = np.nanmedian(v[:, some], axis=0)
+            # Sample std (ddof 1); undefined, like the interval, for fewer than two values.
             std = np.sqrt(((v0 - mean) ** 2 * valid).sum(axis=0) / np.maximum(cnt - 1, 1))
         lo, hi = _bootstrap_mean_ci(v0, valid.astype(np.float64), gen, n_boot, alpha)
+        one = cnt < 2
+        std[one], lo[one], hi[one] = np.nan, np.nan, np.nan
         fr = exe[idx].sum() / qty[idx].sum() if qty[idx].sum() > 0 else 1.0
         key_t = key if isinstance(key, tuple) else (key,)
         for j, m in enumerate(metrics):
@@ -464,6 +487,13 @@ def summarize(
     )
     out["count"] = out["count"].astype(np.int64)
     return out
+
+
+def _numeric_column(table: pd.DataFrame, column: str) -> np.ndarray:
+    try:
+        return pd.to_numeric(table[column], errors="raise").to_numpy(np.float64, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"table column {column!r} must be numeric: {exc}") from None
 
 
 def _has_weight_cols(table: pd.DataFrame, metric: str) -> bool:

@@ -286,7 +286,8 @@ class SimulationResult:
         ``"PARTIALLY_FILLED"`` or ``"UNFILLED"``; ``avg_price`` is NaN for an
         unfilled order (no execution to average); ``end_time`` is the end of
         the bar of the last fill for a filled order, the session close
-        otherwise.
+        otherwise (or the arrival time, for an order that arrives after the
+        close), so it is never before ``arrival_time``.
     releases : DataFrame
         Shares the schedule released to the market: ``order_id, child, time``
         (start of the bar of release), ``shares``; built on first access.
@@ -505,9 +506,11 @@ def simulate(
     schedule : Schedule
         Child quantities, row ``i`` for order row ``i``; ``schedule.quantity``
         must equal ``orders["quantity"]``.  Bin ``j`` of order ``i`` is released
-        at ``arrival_time_i + j * schedule.bin_duration`` into the bar
-        containing that time; with ``bin_duration=None`` bin ``j`` is the
-        ``j``-th bar from the arrival bar.
+        at ``max(arrival_time_i, open) + j * schedule.bin_duration`` into the
+        bar containing that time (``open`` = start of the session's first
+        bar); with ``bin_duration=None`` bin ``j`` is the ``j``-th bar from the
+        arrival bar (the first bar for an arrival before the open).  Bins
+        released at or after the close never trade.
     bars : DataFrame
         Regular bars (:func:`execlab.load_bars`) with ``ticker, time, volume,
         mid, spread, mid_close`` for every ticker traded, all tickers on the
@@ -541,8 +544,9 @@ def simulate(
         Bad orders (duplicate ``order_id``, unknown ``side``, negative or
         fractional ``quantity``, NaT or naive times, arrival before decision),
         a schedule that does not match the orders, bars missing for a ticker
-        or a day, unsorted bar times, non-positive prices, NaN anywhere, or an
-        impact model returning negative or non-finite values.
+        or a day, unsorted bar times, non-positive prices, NaN anywhere, an
+        impact model returning negative or non-finite values, or impact so
+        large that a sell's fill price would be <= 0.
     TypeError
         If ``schedule`` is not a :class:`Schedule` or ``impact`` lacks the
         protocol methods.
@@ -648,7 +652,10 @@ def simulate(
         rel_bar = start_bar[oi] + bj
         ok = (start_where[oi] <= 0) & (rel_bar <= day_last[oi])
     else:
-        rel_ns = o.arrival_ns[oi] + bj.astype(np.int64) * pd.Timedelta(schedule.bin_duration).value
+        # The clock of an order that arrives before the open starts at the open, as the
+        # bar count does; otherwise every pre-open bin would pile into the first bar.
+        clock0 = np.maximum(o.arrival_ns, grid.start[grid.day_first[oday]])
+        rel_ns = clock0[oi] + bj.astype(np.int64) * pd.Timedelta(schedule.bin_duration).value
         rel_bar, where = grid.locate(rel_ns, oday[oi])
         ok = where <= 0
     rel_bar = np.where(ok, rel_bar, -1)
@@ -705,6 +712,15 @@ def simulate(
         temp = np.zeros(nf)
         earlier = np.zeros(nf)
     price = mid + sgn * (half + mid * (temp + earlier))
+    nonpositive = price <= 0  # only a sell can get here: impact of 100 % of the price or more
+    if nonpositive.any():
+        k = int(np.flatnonzero(nonpositive)[0])
+        raise ValueError(
+            f"impact drives the fill price of order_id {_show(o.order_id[f_ord[k]])} "
+            f"({'BUY' if sgn[k] > 0 else 'SELL'}) to {price[k]:.6g} $ in the bar at {grid.times[f_bar[k]]}: "
+            f"temporary {temp[k]:.4g} + earlier permanent {earlier[k]:.4g} of the mid {mid[k]:.6g}; "
+            "the impact model is outside its range for this order size."
+        )
 
     # --- split bar fills into child pieces, first released first filled ---
     # Order i owns the share range (qoff_i, qoff_i + scheduled_i] on one global axis;
@@ -754,6 +770,8 @@ def simulate(
     close_ns = grid.end[day_last]
     end_ns = np.where((unfilled == 0) & (last_bar >= 0), grid.end[np.maximum(last_bar, 0)], close_ns)
     end_ns = np.where((unfilled == 0) & (last_bar < 0), o.arrival_ns, end_ns)  # nothing to trade
+    # An order arriving after the close ends where it starts, never before its arrival.
+    end_ns = np.maximum(end_ns, o.arrival_ns)
     out = pd.DataFrame(
         {
             "order_id": o.order_id.to_numpy(),

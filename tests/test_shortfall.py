@@ -240,7 +240,7 @@ def test_bad_fills(orders, fills, bars):
         ex.shortfall(orders, fills.assign(price=[100.05, -100.3, 100.2]), bars)
     with pytest.raises(ValueError, match=r"fills column 'price' has nan at row 0"):
         ex.shortfall(orders, fills.assign(price=[np.nan, 100.3, 100.2]), bars)
-    with pytest.raises(ValueError, match=r"fills column 'shares' has -5.0 at row 2; must be finite and >= 0"):
+    with pytest.raises(ValueError, match=r"fills column 'shares' has -5.0 at row 2; must be a whole number of shares >= 0"):
         ex.shortfall(orders, fills.assign(shares=[60, 40, -5]), bars)
     with pytest.raises(ValueError, match=r"fills column 'fee' has inf at row 0"):
         ex.shortfall(orders, fills.assign(fee=[np.inf, 0, 0]), bars)
@@ -355,3 +355,45 @@ def test_figures_return_axes(orders, fills, bars):
     ax = ex.plot_execution_trajectory(res, 1)
     assert ax.get_ylabel() == "cumulative shares"
     plt.close("all")
+
+
+# ---------------------------------------------------------------------------
+# Review of issue 4
+# ---------------------------------------------------------------------------
+def test_executed_shares_are_whole(orders, fills, bars):
+    t = ex.shortfall(orders, fills, bars)
+    assert t["executed"].dtype == np.int64 and t["unexecuted"].dtype == np.int64
+    with pytest.raises(ValueError, match=r"fills column 'shares' has 40.5 at row 1; must be a whole number of shares >= 0"):
+        ex.shortfall(orders, fills.assign(shares=[60, 40.5, 50]), bars)
+
+
+def test_summarize_hand_worked_median_std_and_single_order_groups():
+    # Group a: 1, 2, 9 bps on notionals 1, 1, 2 ($): mean 4, median 2, sample std
+    # sqrt(((1-4)^2 + (2-4)^2 + (9-4)^2) / 2) = sqrt(19), vw_mean (1 + 2 + 18) / 4 = 5.25.
+    # Group b: one order.  Its std and bootstrap interval are undefined (NaN), not 0 and [v, v].
+    t = pd.DataFrame({"algorithm": ["a", "a", "a", "b"], "is_bps": [1.0, 2.0, 9.0, 4.0],
+                      "quantity": [10, 10, 20, 10], "executed": [10, 5, 20, 10],
+                      "paper_notional": [1.0, 1.0, 2.0, 1.0], "fill_rate": [1.0, 0.5, 1.0, 1.0]})
+    s = ex.summarize(t, rng=0, n_boot=200, metrics=["is_bps", "fill_rate"])
+    a = s.loc[("a", "is_bps")]
+    assert a["count"] == 3 and a["mean"] == pytest.approx(4.0) and a["median"] == 2.0
+    assert a["std"] == pytest.approx(np.sqrt(19.0)) and a["vw_mean"] == pytest.approx(5.25)
+    assert 1.0 <= a["ci_lower"] < 4.0 < a["ci_upper"] <= 9.0
+    # Fill rate: executed / ordered shares of the group, 35 / 40; the per-order mean is 2.5 / 3.
+    assert a["fill_rate"] == pytest.approx(35 / 40)
+    assert s.loc[("a", "fill_rate"), "mean"] == pytest.approx(2.5 / 3)
+    assert s.loc[("a", "fill_rate"), "vw_mean"] == pytest.approx(35 / 40)
+    b = s.loc[("b", "is_bps")]
+    assert b["count"] == 1 and b["mean"] == 4.0 and b["median"] == 4.0
+    assert np.isnan(b["std"]) and np.isnan(b["ci_lower"]) and np.isnan(b["ci_upper"])
+
+
+def test_summarize_names_bad_columns():
+    t = pd.DataFrame({"algorithm": ["a", "a"], "is_bps": [1.0, 2.0], "quantity": [10, 10], "executed": [10, 5]})
+    with pytest.raises(TypeError, match=r"table column 'is_bps' must be numeric"):
+        ex.summarize(t.assign(is_bps=["x", 1.0]), rng=0, metrics=["is_bps"])
+    # A missing executed count would silently make the group's fill rate NaN.
+    with pytest.raises(ValueError, match=r"table column 'executed' has nan at row 0; must be finite and >= 0"):
+        ex.summarize(t.assign(executed=[np.nan, 5.0]), rng=0, metrics=["is_bps"])
+    with pytest.raises(ValueError, match=r"table column 'quantity' has -10.0 at row 1; must be finite and >= 0"):
+        ex.summarize(t.assign(quantity=[10, -10]), rng=0, metrics=["is_bps"])

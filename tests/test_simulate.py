@@ -154,7 +154,8 @@ def test_partial_fill_and_orders_spanning_the_close(bars):
     assert o["unfilled"].tolist() == [802, 28, 5]
     assert o["status"].tolist() == ["PARTIALLY_FILLED", "PARTIALLY_FILLED", "UNFILLED"]
     np.testing.assert_allclose(o["fill_rate"], [0.198, 2 / 30, 0.0])
-    assert o["end_time"].tolist() == [ts("16:00")] * 3
+    # E arrived at 16:05, after the close: its horizon ends where it starts.
+    assert o["end_time"].tolist() == [ts("16:00"), ts("16:00"), ts("16:05")]
     assert np.isnan(o.loc[12, "avg_price"])
     f = res.fills
     # C's first child is first in line in bar 3 (first released, first filled).
@@ -208,21 +209,27 @@ def test_zero_quantity_and_summary(bars, two_orders):
     n=st.integers(1, 6),
     seed=st.integers(0, 10_000),
     rho=st.sampled_from([0.05, 0.1, 0.5, 1.0]),
+    bin_duration=st.sampled_from([None, "20s", "1min", "90s"]),
 )
-def test_conservation_and_cap(n, seed, rho):
+def test_conservation_and_cap(n, seed, rho, bin_duration):
     rng = np.random.default_rng(seed)
     bars = make_bars(("AAA", "BBB"))
     bars["volume"] = rng.integers(0, 800, len(bars))
     qty = rng.integers(0, 400, n)
-    start = rng.integers(0, 240, n)
+    start = rng.integers(-90, 270, n)  # some before the first bar, some after the close
     orders = orders_frame(
         order_id=np.arange(n), ticker=rng.choice(["AAA", "BBB"], n), side=rng.choice(["BUY", "SELL"], n),
         quantity=qty, decision_time=[ts("15:56:00") + pd.Timedelta(seconds=int(s)) for s in start],
     )
-    sched = ex.twap(qty, int(rng.integers(1, 5)))
+    sched = ex.twap(qty, int(rng.integers(1, 5)), bin_duration=bin_duration)
     res = ex.simulate(orders, sched, bars, LinearImpact(), max_participation=rho)
     o, f = res.orders, res.fills
     assert (o["filled"] + o["unfilled"] == o["quantity"]).all()
+    assert (o["end_time"] >= o["arrival_time"]).all()
+    # The simulator's output always feeds shortfall, and its parts add up.
+    t = ex.shortfall(o, f, bars)
+    parts = t[["delay_cost", "execution_cost", "opportunity_cost", "fees"]].sum(axis=1)
+    assert np.allclose(parts, t["is_total"], rtol=1e-12, atol=1e-9)
     per_order = f.groupby("order_id")["shares"].sum().reindex(o["order_id"], fill_value=0)
     assert (per_order.to_numpy() == o["filled"].to_numpy()).all()
     # Participation cap per ticker and bar, shared by all orders of the ticker.
@@ -344,3 +351,48 @@ def test_real_bars_smoke():
     assert res.fills["time"].min() >= t0
     assert list(res.fills.columns) == ["order_id", "child", "time", "shares", "price", "fee"]
     assert res.fills["shares"].dtype == np.int64
+
+
+# ---------------------------------------------------------------------------
+# Review of issue 4: edge cases that used to crash or mislead
+# ---------------------------------------------------------------------------
+def test_order_arriving_after_the_close_feeds_shortfall(bars):
+    # Decided 15:59:50 with a 30 s delay: arrives 16:00:20, after the 16:00 close.  Nothing can
+    # trade; its horizon ends where it starts (not at the close, which is before its arrival),
+    # so shortfall() of the simulator's own output works: unfilled, priced at the close mid 100.70.
+    orders = orders_frame(order_id=[1, 2], ticker="XYZ", side=["BUY", "SELL"], quantity=[100, 40],
+                          decision_time=[ts("15:59:50"), ts("15:56:00")])
+    res = ex.simulate(orders, ex.twap([100, 40], 2), bars, delay="30s")
+    o = res.orders.set_index("order_id")
+    assert o.loc[1, "status"] == "UNFILLED" and o.loc[1, "filled"] == 0
+    assert o.loc[1, "arrival_time"] == ts("16:00:20")
+    assert o.loc[1, "end_time"] == ts("16:00:20")
+    assert (res.orders["end_time"] >= res.orders["arrival_time"]).all()
+    t = ex.shortfall(res.orders, res.fills, bars)
+    # Decision 50 s into bar 3: 100.50 + 50/60 * 0.20; arrival after the close: 100.70.
+    assert t.loc[1, "decision_price"] == pytest.approx(100.50 + 0.2 * 50 / 60, abs=1e-12)
+    assert t.loc[1, "arrival_price"] == pytest.approx(100.70, abs=1e-12)
+    assert t.loc[1, "opportunity_cost"] == 0.0
+    assert t.loc[1, "is_total"] == pytest.approx(100 * (100.70 - 100.50 - 0.2 * 50 / 60), abs=1e-9)
+
+
+def test_clock_bins_of_a_pre_open_order_start_at_the_open(bars):
+    # Decided at 15:54:30, before the first bar (15:56), with one-minute clock bins: the
+    # schedule's clock starts at the open, one slice per bar (15:56, 15:57, 15:58), not three
+    # slices dumped into the first bar.  Same as bin_duration=None.
+    orders = orders_frame(order_id=[1], ticker="XYZ", side=["BUY"], quantity=[30], decision_time=[ts("15:54:30")])
+    clock = ex.simulate(orders, ex.twap([30], 3, bin_duration="1min"), bars, max_participation=None)
+    bars_ = ex.simulate(orders, ex.twap([30], 3), bars, max_participation=None)
+    expected = [ts("15:56"), ts("15:57"), ts("15:58")]
+    assert clock.releases["time"].tolist() == expected
+    assert bars_.releases["time"].tolist() == expected
+    assert clock.orders["arrival_time"].iat[0] == ts("15:54:30")
+
+
+def test_impact_that_drives_a_sell_price_below_zero_raises(bars):
+    # Permanent impact 50 * 100 / 3500 = 1.43 of the price after the first slice: a sell's second
+    # slice would print at 100.20 * (1 - 0.04/2/100.20 - 0.01*100/500 - 1.43) < 0.
+    orders = orders_frame(order_id=["s"], ticker="XYZ", side=["SELL"], quantity=[200], decision_time=[ts("15:56:00")])
+    with pytest.raises(ValueError, match=r"impact drives the fill price of order_id 's' \(SELL\) to -4[0-9.]+ \$ in the bar "
+                                         r"at 2012-06-21 15:57:00-04:00"):
+        ex.simulate(orders, ex.twap([200], 2), bars, LinearImpact(g=50.0), max_participation=None)
