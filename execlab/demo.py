@@ -56,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     print("Opening book: $1,000,000 cash and 1,000 AMZN at $222.00; fees $0.0035/share;")
     print(f"impact {exe.impact!r}; participation cap {exe.max_participation:.0%} of bar volume.\n")
     print("Urgency policy:")
-    print(exe.policy.table.to_string())
+    print(exe.policy.describe().to_string())
     print("\nRisk limits:")
     print(LIMITS.to_frame().dropna().to_string())
     print("\nDecisions:")
@@ -67,6 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     p = report.portfolio
     print(p[["shares", "avg_cost", "price", "market_value", "realized_pnl", "unrealized_pnl", "fees"]]
           .to_string(float_format=lambda x: f"{x:,.2f}"))
+    # Why the two P&L lines differ: the day starts from the opening book marked at the 09:30
+    # mid, while average cost carries the opening AMZN at $222.00.
+    a = report.account
+    open_mid = exe.risk.day.prices["AMZN"]
+    print(f"\nDay P&L ${a['day_pnl']:,.2f} vs P&L since cost ${a['pnl_since_cost']:,.2f}: the difference, "
+          f"${a['day_pnl'] - a['pnl_since_cost']:,.2f}, is the opening 1,000 AMZN\n"
+          f"marked at the 09:30 mid ${open_mid:,.3f} for the day P&L but carried at their $222.00 average cost "
+          f"(1,000 x ({222.0:.2f} - {open_mid:.3f}) = ${1_000 * (222.0 - open_mid):,.2f}).")
     if args.plot:
         import matplotlib
 

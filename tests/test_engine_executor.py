@@ -166,7 +166,38 @@ def test_failure_while_booking_rolls_back(bars, monkeypatch):
     assert exe.ledger.position("GOOG") > 0
 
 
-def test_batch_equals_one_at_a_time(bars):
+def test_daily_loss_limit_sees_the_batch_own_fills(bars):
+    """A loss made by an earlier decision of the same batch blocks later risk-adding orders,
+    exactly as when the decisions are sent one at a time; and the latch is set even when
+    every order of the batch is blocked."""
+    dec = [d("AAPL", "BUY", 50, "CRITICAL", "2012-06-21 09:36", decision_id="big"),
+           d("AAPL", "BUY", 5, "HIGH", "2012-06-21 15:00", decision_id="add")]
+    a = ex.Executor(bars, cash=100_000, risk=RiskLimits(daily_loss_limit=50))
+    rep = a.run(dec)
+    assert rep.blocked["decision_id"].tolist() == ["add"] and rep.blocked["rule"].iat[0] == "daily_loss_limit"
+    assert a.risk.loss_limit_hit
+    assert rep.blocked["value"].iat[0] == pytest.approx(a.day_pnl("2012-06-21 15:00")[0])
+    b = ex.Executor(bars, cash=100_000, risk=RiskLimits(daily_loss_limit=50))
+    b.run(dec[:1])
+    last = b.run(dec[1:])  # every order of this batch is blocked: the latch must still be set
+    assert last.blocked["decision_id"].tolist() == ["add"] and len(last.orders) == 0
+    assert b.risk.loss_limit_hit and b.risk.events["event"].tolist() == ["daily_loss_limit"]
+    assert a.ledger.equals(b.ledger)
+
+
+def test_twap_past_the_close_trades_in_the_time_left(bars):
+    exe = ex.Executor(bars, portfolio_value=100_000, max_participation=None)
+    rep = exe.process_ticker("AAPL", "buy", 5, "medium", time="2012-06-21 15:59")
+    o = rep.orders.iloc[0]
+    assert o["algorithm"] == "twap" and bool(o["horizon_clipped"])
+    assert o["filled"] == o["quantity"] == 8 and o["status"] == "FILLED"
+    assert "Horizon cut at the close" in rep.summary()
+    assert not rep.orders["horizon_clipped"].any() or exe.process_ticker(
+        "AAPL", "BUY", 5, "MEDIUM", time="2012-06-21 10:00").orders["horizon_clipped"].iat[0] == False  # noqa: E712
+
+
+@pytest.mark.parametrize("loss", [None, 2_500.0])
+def test_batch_equals_one_at_a_time(bars, loss):
     rng = np.random.default_rng(3)
     n = 40
     dec = pd.DataFrame({
@@ -180,7 +211,7 @@ def test_batch_equals_one_at_a_time(bars):
     # a shared participation cap couples orders of one ticker in a bar (the batch shares it, a
     # loop cannot), so equality is checked with the cap off
     kw = dict(cash=1_000_000, positions={"AMZN": (500, 222.0), "GOOG": (100, 570.0)}, max_participation=None,
-              risk=RiskLimits(max_position_pct=8, max_order_notional=30_000), fee_per_order=0.5)
+              risk=RiskLimits(max_position_pct=8, max_order_notional=30_000, daily_loss_limit=loss), fee_per_order=0.5)
     a = ex.Executor(bars, **kw)
     rep = a.run(dec)
     b = ex.Executor(bars, **kw)
@@ -195,7 +226,9 @@ def test_batch_equals_one_at_a_time(bars):
     assert a.ledger.realized_pnl == pytest.approx(b.ledger.realized_pnl, rel=1e-9, abs=1e-9)
     outcome_b = pd.concat([r.decisions for r in reps]).set_index("decision_id")["outcome"]
     assert rep.decisions.set_index("decision_id")["outcome"].equals(outcome_b.loc[rep.decisions["decision_id"]])
-    assert len(rep.blocked) > 0 and len(rep.orders) > 10
+    assert len(rep.blocked) > 0 and len(rep.orders) > 5
+    if loss is not None:  # the limit is hit inside the batch
+        assert (rep.blocked["rule"] == "daily_loss_limit").any() and a.risk.loss_limit_hit
 
 
 def test_demo_runs_and_shows_every_urgency_a_hold_and_a_block():
@@ -206,6 +239,12 @@ def test_demo_runs_and_shows_every_urgency_a_hold_and_a_block():
     assert rep.skipped["action"].tolist() == ["HOLD"]
     assert len(rep.blocked) == 1
     assert exe.ledger.conserved() == pytest.approx(exe.ledger.initial_value())
+    # the two P&L lines, and what separates them: the opening AMZN at the open mid vs at cost
+    a = rep.account
+    assert a["pnl_since_cost"] == pytest.approx(a["realized_pnl"] + a["unrealized_pnl"] - a["fees"])
+    assert a["day_pnl"] - a["pnl_since_cost"] == pytest.approx(1_000 * (222.0 - exe.risk.day.prices["AMZN"]))
+    text = rep.summary()
+    assert "Day P&L:" in text and "opening positions at the opening mid" in text and "P&L since cost:" in text
 
 
 @pytest.mark.parametrize("module", ["decisions", "policy", "orderbook", "risk", "ledger", "executor"])

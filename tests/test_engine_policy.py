@@ -87,7 +87,26 @@ def test_almgren_chriss_as_a_policy_choice_approaches_twap():
 )
 def test_bad_policy_rows(spec, match):
     with pytest.raises(ValueError, match=match):
-        UrgencyPolicy().replace("HIGH", **spec)
+        UrgencyPolicy(UrgencyPolicy.DEFAULT | {"HIGH": spec})
+
+
+def test_replace_as_a_user_would():
+    """Change one field of a row and keep the rest; names are case-insensitive."""
+    base = UrgencyPolicy()
+    ac = base.replace("high", algorithm="Almgren_Chriss", risk_aversion=1e-3)
+    row = ac.table.loc["HIGH"]
+    assert row["algorithm"] == "almgren_chriss" and row["horizon"] == pd.Timedelta("5min") and row["n_slices"] == 5
+    assert base.table.loc["HIGH", "algorithm"] == "twap"  # the original is untouched
+    longer = base.replace("MEDIUM", horizon="60min")
+    assert longer.table.loc["MEDIUM", "n_slices"] == 10 and longer.table.loc["MEDIUM", "bin_duration"] == pd.Timedelta("6min")
+    assert base.replace("HIGH", algorithm="TWAP", n_slices=10, horizon="10min").table.loc["HIGH", "bin_duration"] == GRID
+    assert pd.isna(base.replace("MEDIUM", algorithm="vwap").table.loc["MEDIUM", "horizon"])  # VWAP: rest of session
+    with pytest.raises(ValueError, match="needs risk_aversion"):
+        base.replace("HIGH", algorithm="almgren_chriss")
+    with pytest.raises(ValueError, match=r"unknown field\(s\) \['slices'\]"):
+        base.replace("HIGH", slices=3)
+    lower = UrgencyPolicy({u.lower(): v for u, v in UrgencyPolicy.DEFAULT.items()})
+    assert lower.table.equals(base.table)
 
 
 def test_policy_needs_every_urgency_and_whole_bars():
@@ -117,3 +136,16 @@ def test_rows_sum_to_quantity_and_never_pass_the_close(rows):
     low = u == "LOW"
     cols = np.arange(p.shares.shape[1])
     assert not (p.shares[low] * (cols[None, :] >= (390 - start[low])[:, None])).any()
+
+
+def test_horizon_past_the_close_is_cut_to_the_slices_left():
+    # MEDIUM is 10 slices of 3 bars; 1 bar left (15:59) -> one slice with everything,
+    # 7 bars left -> 3 slices (starting at bars 0, 3, 6)
+    p = plan(UrgencyPolicy(), [8, 90, 50], ["MEDIUM", "MEDIUM", "MEDIUM"], [389, 383, 0], [1, 7, 390])
+    assert p.shares[0].tolist()[:1] == [8] and p.shares[0].sum() == 8
+    assert p.shares[1, [0, 3, 6]].tolist() == [30, 30, 30] and p.shares[1].sum() == 90
+    assert p.clipped.tolist() == [True, True, False]
+    assert p.shares[2, :30:3].tolist() == [5] * 10
+    ac = UrgencyPolicy().replace("HIGH", algorithm="almgren_chriss", risk_aversion=1e-3)
+    q = plan(ac, [100], ["HIGH"], [388], [2])
+    assert q.shares[0, :2].sum() == 100 and q.clipped.tolist() == [True]

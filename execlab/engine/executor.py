@@ -233,14 +233,23 @@ class ExecutionReport:
             f"Fill rate:            {s['fill_rate']:.2%}" if np.isfinite(s["fill_rate"]) else "Fill rate:            n/a",
             f"Total volume:         {s['total_volume']:,} shares, ${s['total_notional']:,.2f}",
             f"Total fees:           ${s['total_fees']:,.2f}",
-            f"Avg slippage:         {s['avg_slippage_bps']:.2f} bps vs arrival (mean of orders); "
+            f"Avg slippage:         {s['avg_slippage_bps']:.2f} bps vs arrival, positive = cost (mean of orders); "
             f"{s['vw_slippage_bps']:.2f} bps value-weighted",
             f"Shortfall:            {s['vw_is_bps']:.2f} bps realized vs {s['expected_cost_bps']:.2f} bps expected pre-trade",
         ]
         if a:
             lines.append(
-                f"Portfolio:            equity ${a['equity']:,.2f} (cash ${a['cash']:,.2f}), day P&L ${a['day_pnl']:,.2f}, "
-                f"realized ${a['realized_pnl']:,.2f}, unrealized ${a['unrealized_pnl']:,.2f}"
+                f"Portfolio:            equity ${a['equity']:,.2f} at the {a['marked_at']:%H:%M} close "
+                f"(cash ${a['cash']:,.2f}, positions ${a['equity'] - a['cash']:,.2f})"
+            )
+            if np.isfinite(a["day_pnl"]):
+                lines.append(
+                    f"Day P&L:              ${a['day_pnl']:,.2f} against the start-of-day value ${a['start_value']:,.2f} "
+                    "(cash + opening positions at the opening mid)"
+                )
+            lines.append(
+                f"P&L since cost:       ${a['pnl_since_cost']:,.2f} = realized ${a['realized_pnl']:,.2f} "
+                f"+ unrealized ${a['unrealized_pnl']:,.2f} - fees ${a['fees']:,.2f} (opening positions at their average cost)"
             )
         lines.append("-" * 78)
         if len(self.orders):
@@ -251,6 +260,10 @@ class ExecutionReport:
                     "avg_price", "expected_cost_bps", "is_bps", "slippage_arrival_bps"]
             lines.append("Orders:")
             lines.append(self.orders[cols].to_string(float_format=lambda x: f"{x:,.2f}"))
+            cut = self.orders[self.orders["horizon_clipped"].astype(bool)]
+            if len(cut):
+                lines.append("Horizon cut at the close (scheduled over the slices left in the session): "
+                             + ", ".join(f"{r.decision_id} ({r.urgency} {r.algorithm})" for r in cut.itertuples()))
         if len(self.blocked):
             lines.append("-" * 78)
             lines.append("Blocked:")
@@ -333,10 +346,16 @@ class Executor:
     day's own realized values (one day of data has nothing else); the
     simulator makes the same simplification.
 
-    **Daily loss limit.**  Checked at each decision's time on the ledger as it
-    stood before the run (fills strictly before that time), marked to the
-    quote mid then.  Fills of the same batch are not yet known when it is
-    checked.
+    **Daily loss limit.**  Checked at each decision's time: cash and
+    positions from every fill strictly before that time -- earlier runs' and
+    this batch's fills of earlier decisions, as if the decisions had come one
+    at a time -- marked to the quote mid then, less the start-of-day value.
+    Once hit it latches for the day: risk-adding orders are blocked,
+    risk-reducing ones pass.
+
+    **Horizons past the close.**  A TWAP or Almgren-Chriss whose horizon runs
+    past the close is scheduled over the slices that start before it
+    (``orders["horizon_clipped"]``); nothing is carried to the next session.
 
     Examples
     --------
@@ -557,7 +576,7 @@ class Executor:
             first_day = days[0]
             for dd in days:
                 rows = np.flatnonzero((day_of == dd) | ((day_of == -1) & (dd == first_day)))
-                pieces.append(self._run_day(dec.iloc[rows].reset_index(drop=True), k[rows], bar[rows], t_ns[rows],
+                pieces.append(self._run_day_checked(dec.iloc[rows].reset_index(drop=True), k[rows], bar[rows], t_ns[rows],
                                             reason[rows], rejected[rows], int(dd)))
             report = self._assemble(pieces, n_book, dec)
             self._decision_ids.update(dec["decision_id"].tolist())
@@ -599,12 +618,70 @@ class Executor:
         kk = m.index.get_indexer(tickers)
         bar, _, _ = m.locate(t_ns)
         cost = self.ledger.positions["avg_cost"].reindex(tickers).to_numpy(np.float64)
-        marks = np.empty((len(t_ns), len(tickers)))
-        for j, kj in enumerate(kk):  # a few held tickers, each a whole-array lookup
-            marks[:, j] = m.mid_at(np.full(len(t_ns), kj), bar, t_ns) if kj >= 0 else cost[j]
+        marks = m.mid_at(np.maximum(kk, 0)[None, :], bar[:, None], t_ns[:, None])  # (times, tickers)
+        marks = np.where(kk[None, :] >= 0, marks, cost[None, :])  # tickers without bars: at average cost
         return cash + (pos * marks).sum(axis=1) - self.risk.day.value
 
-    def _run_day(self, dec, k, bar, t_ns, reason, rejected, d):
+    def _run_day_checked(self, dec, k, bar, t_ns, reason, rejected, d):
+        """One day's decisions, with the daily loss limit seeing this batch's own fills.
+
+        The loss limit at decision k counts every fill known by then: fills
+        booked before the batch and the batch's fills of earlier decisions
+        (j < k) timed before k's decision time -- what k would see if the
+        decisions were sent one at a time.  Those fills are only known after
+        simulating, so the day is run, the P&L recomputed with its fills, and
+        run again (after rolling back) if that moves the first breach.  Fills
+        before the first breach do not depend on orders after it, so this
+        settles in two passes; the cap guards pathological cases.
+        """
+        lim = self.risk.limits.daily_loss_limit
+        if d < 0 or lim is None:
+            return self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d)
+        self._start_day_if_needed(d)
+        base = self._day_pnl(t_ns)
+        pnl = base
+        out = None
+        for _ in range(6):
+            if self.risk.day.loss_hit is not None:  # latched earlier: this batch's fills change nothing
+                return self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d, pnl)
+            snap = (self.book.snapshot(), self.ledger.copy(), self.risk.snapshot())
+            out = self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d, pnl)
+            if out.get("orders") is None:
+                return out
+            new = base + self._batch_pnl(out, k, bar, t_ns)
+            cand = np.flatnonzero(out["acc"] | out["blocked"])
+            first = [int(np.argmax(x[cand] <= -lim)) if (x[cand] <= -lim).any() else len(cand) for x in (pnl, new)]
+            if first[0] == first[1]:
+                return out
+            self.book.restore(snap[0])
+            self.ledger._restore(snap[1])
+            self.risk.restore(snap[2])
+            pnl = new
+        return out
+
+    def _batch_pnl(self, out: dict, k: np.ndarray, bar: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
+        """P&L ($) that the batch's own fills add at each decision time (see :meth:`_run_day_checked`)."""
+        m = self.market
+        n = len(t_ns)
+        f = out["fills"]
+        if len(f) == 0:
+            return np.zeros(n)
+        ai = np.flatnonzero(out["acc"])
+        src = ai[pd.Index(out["pid"][ai]).get_indexer(f["order_id"].to_numpy())]
+        ft = pd.DatetimeIndex(f["time"]).as_unit("ns").asi8
+        known = np.maximum(src + 1, np.searchsorted(t_ns, ft, side="right"))  # first decision that sees the fill
+        keep = known < n
+        signed = np.where(f["side"].to_numpy(object) == "BUY", 1, -1) * f["shares"].to_numpy(np.int64)
+        flow = -(signed * f["price"].to_numpy(np.float64) + f["fee"].to_numpy(np.float64))
+        names, code = np.unique(f["ticker"].to_numpy(object).astype(str), return_inverse=True)
+        T = len(names)
+        cash = np.cumsum(np.bincount(known[keep], weights=flow[keep], minlength=n))
+        pos = np.cumsum(np.bincount(known[keep] * T + code[keep], weights=signed[keep], minlength=n * T).reshape(n, T), axis=0)
+        kk = m.index.get_indexer(names)
+        marks = m.mid_at(kk[None, :], bar[:, None], t_ns[:, None])  # (decisions, tickers)
+        return cash + (pos * marks).sum(axis=1)
+
+    def _run_day(self, dec, k, bar, t_ns, reason, rejected, d, pnl=None):
         m = self.market
         n = len(dec)
         action = dec["action"].to_numpy(object)
@@ -629,12 +706,13 @@ class Executor:
         skipped[hold] = True
         reason[hold] = "HOLD: no order"
         zero = trade & (requested == 0)
-        for i in np.flatnonzero(zero):
-            reason[i] = (f"zero shares: {dec['position_size'].iat[i]:g}% of ${nav:,.2f} at ${price[i]:,.2f} "
-                         "is less than one share")
+        if zero.any():  # message text for these rows only, built column-wise
+            reason[zero] = ("zero shares: " + dec["position_size"][zero].map("{:g}".format) + f"% of ${nav:,.2f} at $"
+                            + pd.Series(price[zero]).map("{:,.2f}".format).to_numpy(object) + " is less than one share").to_numpy(object)
         capped0 = trade & (requested > 0) & (qty == 0)
-        for i in np.flatnonzero(capped0):
-            reason[i] = f"nothing to sell: no sellable {dec['ticker'].iat[i]} position (short selling is off)"
+        if capped0.any():
+            reason[capped0] = ("nothing to sell: no sellable " + dec["ticker"][capped0].astype(str)
+                               + " position (short selling is off)").to_numpy(object)
         skipped |= zero | capped0
         cand = trade & ~skipped
 
@@ -644,11 +722,13 @@ class Executor:
         rules = pd.DataFrame(index=range(n), columns=["rule", "value", "limit", "reason"], dtype=object)
         if len(ci):
             chk = self.risk.check(dec["ticker"].to_numpy(object)[ci].astype(str), sign[ci] * qty[ci], price[ci],
-                                  pd.DatetimeIndex(dec["time"]).take(ci), self._day_pnl(t_ns[ci]))
+                                  pd.DatetimeIndex(dec["time"]).take(ci), pnl[ci] if pnl is not None else self._day_pnl(t_ns[ci]))
             b = chk["blocked"].to_numpy()
             blocked[ci[b]] = True
             rules.loc[ci[b], ["rule", "value", "limit", "reason"]] = chk.loc[b, ["rule", "value", "limit", "reason"]].to_numpy()
             reason[ci[b]] = chk["reason"].to_numpy(object)[b]
+            if getattr(self.risk, "_batch_loss", None) is not None:  # latch, even if every order was blocked
+                self.risk.note_loss(*self.risk._batch_loss)
         acc = cand & ~blocked
         ai = np.flatnonzero(acc)
 
@@ -755,7 +835,7 @@ class Executor:
 
         # --- book the fills: order book, then ledger, then risk tallies ---
         ftimes = pd.DatetimeIndex(fills["time"])
-        why = np.array([f"fill {s} @ {p:.4f}" for s, p in zip(fills["shares"].to_numpy(), fills["price"].to_numpy())], dtype=object)
+        why = ("fill " + fills["shares"].astype(str) + " @ " + fills["price"].round(4).astype(str)).to_numpy(object)
         self.book.apply_fills(fills["child_id"].to_numpy(), fills["shares"].to_numpy(), ftimes, why)
         self.book.apply_fills(fills["order_id"].to_numpy(), fills["shares"].to_numpy(), ftimes, why)
         close = pd.Timestamp(m.end[last[0]], tz="UTC").tz_convert(m.tz)
@@ -764,7 +844,7 @@ class Executor:
         oid = open_ids[still]
         if len(oid):
             rem = self.book.quantity[oid] - self.book._filled[oid]
-            self.book.transition(oid, "CANCELLED", close, np.array([f"unfilled at the close: {r} shares" for r in rem], dtype=object))
+            self.book.transition(oid, "CANCELLED", close, ("unfilled at the close: " + pd.Series(rem).astype(str) + " shares").to_numpy(object))
         self.ledger.apply_fills(pd.DataFrame({
             "time": ftimes, "ticker": fills["ticker"].to_numpy(object),
             "shares": np.where(fills["side"].to_numpy(object) == "BUY", 1, -1) * fills["shares"].to_numpy(np.int64),
@@ -786,6 +866,7 @@ class Executor:
         o["expected_spread_bps"] = spread_bps
         o["expected_impact_bps"] = impact_bps
         o["expected_cost_bps"] = spread_bps + impact_bps
+        o["horizon_clipped"] = plan.clipped
         o["filled"] = so["filled"].to_numpy(np.int64)
         o["fill_rate"] = so["fill_rate"].to_numpy(np.float64)
         o["status"] = self.book.status(pid[ai])
@@ -794,8 +875,6 @@ class Executor:
         for c in ("paper_notional", "is_total", "is_bps", "delay_cost_bps", "execution_cost_bps", "opportunity_cost_bps",
                   "fees", "slippage_arrival_bps", "slippage_vwap_bps"):
             o[c] = sf[c].to_numpy(np.float64)
-        if self.risk.day is not None and self.risk._batch_loss is not None:
-            self.risk.note_loss(*self.risk._batch_loss)
         children = self.book.children.loc[cid] if len(cid) else self.book.children.iloc[:0]
         return out | {"orders": o, "fills": fills, "shortfall": sf, "children": children}
 
@@ -909,7 +988,7 @@ class Executor:
 
         o_empty = pd.DataFrame(columns=["decision_id", "ticker", "side", "urgency", "algorithm", "requested", "quantity",
                                         "decision_time", "decision_price", "expected_spread_bps", "expected_impact_bps",
-                                        "expected_cost_bps", "filled", "fill_rate", "status", "avg_price", "end_time",
+                                        "expected_cost_bps", "horizon_clipped", "filled", "fill_rate", "status", "avg_price", "end_time",
                                         "paper_notional", "is_total", "is_bps", "delay_cost_bps", "execution_cost_bps",
                                         "opportunity_cost_bps", "fees", "slippage_arrival_bps", "slippage_vwap_bps"],
                                index=pd.Index([], name="order_id"))
@@ -930,6 +1009,8 @@ class Executor:
             "cash": self.ledger.cash,
             "equity": equity,
             "day_pnl": equity - self.risk.day.value if self.risk.day is not None else np.nan,
+            "start_value": self.risk.day.value if self.risk.day is not None else np.nan,
+            "pnl_since_cost": equity - self.ledger.initial_value(),
             "realized_pnl": self.ledger.realized_pnl,
             "unrealized_pnl": float(port["unrealized_pnl"].sum()),
             "fees": self.ledger.fees,

@@ -13,7 +13,10 @@ LOW       vwap            rest of   one per   1 bar
 ========  ==============  ========  ========  ============
 
 Almgren-Chriss is available as ``algorithm="almgren_chriss"`` with a
-``risk_aversion`` (per dollar).  Schedules are computed one call per urgency
+``risk_aversion`` (per dollar).  A horizon that runs past the close is cut
+there: the order is scheduled over the slices that start before the close
+(a 30-minute TWAP decided at 15:59 trades in the last minute), and the order
+is flagged ``horizon_clipped``.  Schedules are computed one call per urgency
 group (one :func:`execlab.twap` for all HIGH orders, and so on) and laid on a
 common grid of bars so that one simulation covers the whole batch.
 """
@@ -51,6 +54,8 @@ def _row(urgency: str, spec: dict) -> dict:
     if unknown:
         raise ValueError(f"policy row {urgency!r} has unknown field(s) {sorted(unknown)}; allowed: {_COLS}.")
     algo = spec.get("algorithm")
+    if isinstance(algo, str):
+        algo = algo.strip().lower()  # "TWAP" means twap
     if algo not in ALGORITHMS:
         raise ValueError(f"policy row {urgency!r}: algorithm == {algo!r}, must be one of {list(ALGORITHMS)}.")
     horizon = _td(spec.get("horizon"), f"policy row {urgency!r}: horizon")
@@ -70,7 +75,8 @@ def _row(urgency: str, spec: dict) -> dict:
         if pd.isna(horizon) or n is None:
             raise ValueError(f"policy row {urgency!r}: {algo} needs both horizon and n_slices.")
     if algo == "almgren_chriss" and not (np.isfinite(ra) and ra >= 0):
-        raise ValueError(f"policy row {urgency!r}: almgren_chriss needs risk_aversion >= 0 (per $), got {ra!r}.")
+        raise ValueError(f"policy row {urgency!r}: almgren_chriss needs risk_aversion >= 0 (lambda, per $), got {ra!r} "
+                         "(0 gives TWAP; larger values trade faster early).")
     if pd.isna(bd) and not pd.isna(horizon) and n is not None:
         bd = horizon / n
     if not pd.isna(bd) and not pd.isna(horizon) and n is not None and bd * n != horizon:
@@ -91,11 +97,15 @@ class PlannedSchedules:
     algorithm : ndarray of str, shape (orders,)
     stride : ndarray of int64, shape (orders,)
         Grid bins per policy slice.
+    clipped : ndarray of bool, shape (orders,)
+        The policy horizon ran past the close, so the order was scheduled
+        over the slices that start before it.
     """
 
     shares: np.ndarray
     algorithm: np.ndarray
     stride: np.ndarray
+    clipped: np.ndarray
 
     @property
     def quantity(self) -> np.ndarray:
@@ -151,6 +161,8 @@ class UrgencyPolicy:
             spec = {str(u): dict(v) for u, v in table.items()}
         else:
             raise TypeError(f"table must be a DataFrame or dict, got {type(table).__name__}.")
+        # urgencies are case-insensitive, as in decisions ("high" is HIGH)
+        spec = {u.strip().upper(): v for u, v in spec.items()}
         missing = [u for u in URGENCIES if u not in spec]
         unknown = [u for u in spec if u not in URGENCIES]
         if missing or unknown:
@@ -172,16 +184,74 @@ class UrgencyPolicy:
         return self._table.copy()
 
     def replace(self, urgency: str, **spec: object) -> "UrgencyPolicy":
-        """A new policy with one urgency's row replaced by ``spec``."""
-        if urgency not in URGENCIES:
+        """A new policy with one urgency's row changed; this policy is left as it was.
+
+        Fields not given are kept from the current row, so
+        ``replace("HIGH", algorithm="almgren_chriss", risk_aversion=1e-6)``
+        keeps HIGH's 5-minute horizon and 5 slices, and
+        ``replace("MEDIUM", horizon="60min")`` keeps TWAP and 10 slices (the bin
+        duration is re-derived).  Switching to ``market`` or ``vwap`` starts
+        from an empty row (VWAP then runs over the rest of the session unless
+        a ``horizon`` is given).
+
+        Parameters
+        ----------
+        urgency : str
+            CRITICAL, HIGH, MEDIUM or LOW (case-insensitive).
+        **spec
+            ``algorithm``, ``horizon``, ``n_slices``, ``bin_duration``,
+            ``risk_aversion``.
+        """
+        u = urgency.strip().upper() if isinstance(urgency, str) else urgency
+        if u not in URGENCIES:
             raise ValueError(f"urgency == {urgency!r}, must be one of {list(URGENCIES)}.")
-        rows = {u: {k: (None if (not isinstance(v, str) and pd.isna(v)) else v) for k, v in r.items()}
-                for u, r in self._table.to_dict(orient="index").items()}
-        rows[urgency] = dict(spec)
+        unknown = set(spec) - set(_COLS)
+        if unknown:
+            raise ValueError(f"policy row {u!r} has unknown field(s) {sorted(unknown)}; allowed: {_COLS}.")
+        rows = {k: {f: (None if (not isinstance(v, str) and pd.isna(v)) else v) for f, v in r.items()}
+                for k, r in self._table.to_dict(orient="index").items()}
+        old = rows[u]
+        algo = spec.get("algorithm", old["algorithm"])
+        algo = algo.strip().lower() if isinstance(algo, str) else algo
+        if algo in ("market", "vwap") and algo != old["algorithm"]:
+            row = {}
+        else:
+            row = {f: v for f, v in old.items() if v is not None}
+            if algo != "almgren_chriss":
+                row.pop("risk_aversion", None)
+            # bin_duration is derived unless given: changing horizon or slices re-derives it
+            if ("horizon" in spec or "n_slices" in spec) and "bin_duration" not in spec:
+                row.pop("bin_duration", None)
+        row.update(spec)
+        row["algorithm"] = algo
+        rows[u] = row
         return UrgencyPolicy(rows)
 
+    def describe(self) -> pd.DataFrame:
+        """The table as a trader reads it: spans like ``5min``, blanks where a field does not apply."""
+
+        def span(td: object, empty: str) -> str:
+            if pd.isna(td):
+                return empty
+            minutes = td / pd.Timedelta("1min")
+            return f"{minutes:g}min" if minutes == int(minutes) else f"{td.total_seconds():g}s"
+
+        t = self._table
+        rest = np.where(t["algorithm"] == "vwap", "rest of session", "")
+        return pd.DataFrame(
+            {
+                "algorithm": t["algorithm"],
+                "horizon": [span(h, r) if a != "market" else "one bar" for h, r, a in zip(t["horizon"], rest, t["algorithm"])],
+                "slices": [("one per bar" if a == "vwap" else "") if pd.isna(n) else str(int(n))
+                           for n, a in zip(t["n_slices"], t["algorithm"])],
+                "every": [span(b, "1 bar") for b in t["bin_duration"]],
+                "risk_aversion": [f"{x:g}" if np.isfinite(x) else "" for x in t["risk_aversion"]],
+            },
+            index=t.index,
+        )
+
     def __repr__(self) -> str:
-        return "UrgencyPolicy\n" + self._table.to_string()
+        return "UrgencyPolicy\n" + self.describe().to_string()
 
     # ------------------------------------------------------------------ planning
     def plan(
@@ -217,6 +287,7 @@ class UrgencyPolicy:
         groups: list[tuple[np.ndarray, np.ndarray, int]] = []  # (rows, shares per slice, stride)
         algo = np.empty(n, dtype=object)
         stride = np.ones(n, dtype=np.int64)
+        clipped = np.zeros(n, dtype=bool)
         for u in URGENCIES:
             rows = np.flatnonzero(urgency == u)
             if rows.size == 0:
@@ -232,17 +303,30 @@ class UrgencyPolicy:
             q = quantity[rows]
             if r["algorithm"] == "market":
                 s = market(q).shares
-            elif r["algorithm"] == "twap":
-                s = twap(q, int(r["n_slices"])).shares
-            elif r["algorithm"] == "almgren_chriss":
-                p = ac_params or {}
-                s = almgren_chriss(
-                    q, int(r["n_slices"]), (r["horizon"] / pd.Timedelta("390min")),
-                    p["sigma"][rows], p["eta"][rows], p["gamma"][rows], float(r["risk_aversion"]),
-                    p.get("epsilon", np.zeros(n))[rows],
-                ).shares
+            elif r["algorithm"] in ("twap", "almgren_chriss"):
+                # A horizon that runs past the close is cut to the slices that start before
+                # it, and the order is scheduled over those (a 30-minute TWAP at 15:59 trades
+                # in the last minute) -- one schedule call per distinct number of slices.
+                n_full = int(r["n_slices"])
+                n_fit = np.clip(-(-bins_left[rows] // k), 1, n_full)
+                clipped[rows] = n_fit < n_full
+                s = np.zeros((len(rows), n_full), dtype=np.int64)
+                for n_sl in np.unique(n_fit):  # at most n_slices groups, never one per order
+                    sub = np.flatnonzero(n_fit == n_sl)
+                    if r["algorithm"] == "twap":
+                        s[sub, :n_sl] = twap(q[sub], int(n_sl)).shares
+                    else:
+                        p = ac_params or {}
+                        g = rows[sub]
+                        s[sub, :n_sl] = almgren_chriss(
+                            q[sub], int(n_sl), (r["horizon"] * (n_sl / n_full) / pd.Timedelta("390min")),
+                            p["sigma"][g], p["eta"][g], p["gamma"][g], float(r["risk_aversion"]),
+                            p.get("epsilon", np.zeros(n))[g],
+                        ).shares
             else:  # vwap over the rest of the session or the stated horizon, on the profile
                 s = self._vwap_rows(q, start_bin[rows], bins_left[rows], r, k, grid, profile)
+                if not pd.isna(r["horizon"]):
+                    clipped[rows] = r["horizon"] > bins_left[rows] * grid
             algo[rows] = r["algorithm"]
             stride[rows] = k
             groups.append((rows, s, k))
@@ -250,7 +334,7 @@ class UrgencyPolicy:
         shares = np.zeros((n, width), dtype=np.int64)
         for rows, s, k in groups:
             shares[rows[:, None], (np.arange(s.shape[1]) * k)[None, :]] = s
-        return PlannedSchedules(shares, algo.astype(str), stride)
+        return PlannedSchedules(shares, algo.astype(str), stride, clipped)
 
     @staticmethod
     def _vwap_rows(q, start, left, r, k, grid, profile):
