@@ -21,8 +21,40 @@ __all__ = [
     "check_frame",
     "check_choice",
     "check_sorted_unique",
+    "check_numeric_column",
+    "check_time_column",
+    "check_label_column",
     "first_bad",
 ]
+
+# Inferred element types of an object array that mean "text, not numbers".  numpy would happily
+# parse "100" into 100.0; we refuse, so a column read as strings (pandas 3's default "str"
+# dtype for text) is caught at the boundary instead of being silently converted.
+_TEXT_KINDS = {"string", "bytes", "mixed", "mixed-integer"}
+
+
+def _non_numeric_kind(arr: np.ndarray) -> str | None:
+    """Describe why ``arr`` is not numeric (text, bool, dates), or None if it is."""
+    kind = arr.dtype.kind
+    if kind in "US":
+        return f"text (dtype {arr.dtype})"
+    if kind == "b":
+        return "bool"
+    if kind in "mM":
+        return f"dates or durations (dtype {arr.dtype})"
+    if kind == "O" and arr.size:
+        inferred = pd.api.types.infer_dtype(arr.ravel(), skipna=True)
+        if inferred in _TEXT_KINDS:
+            return f"text ({inferred} values in an object array)"
+        if inferred == "boolean":
+            return "bool"
+    return None
+
+
+def row_label(index: pd.Index, pos: int) -> object:
+    """The label of row ``pos``, as a plain Python value (``3``, not ``np.int64(3)``)."""
+    label = index[pos]
+    return label.item() if isinstance(label, np.generic) else label
 
 
 def first_bad(values: np.ndarray, mask: np.ndarray) -> tuple[int, object]:
@@ -99,7 +131,22 @@ def check_array(
         empty array; the message gives the first offending position and value.
     """
     try:
-        arr = np.asarray(x, dtype=np.float64)
+        if isinstance(x, (pd.Series, pd.Index)) and pd.api.types.is_numeric_dtype(x.dtype) and x.dtype != bool:
+            raw = x.to_numpy(dtype=np.float64, na_value=np.nan)  # nullable Int64/Float64: NA -> NaN
+        else:
+            raw = np.asarray(x)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be numeric, got {type(x).__name__}: {exc}") from None
+    what = _non_numeric_kind(raw)
+    dtype = getattr(x, "dtype", None)
+    if what is not None and isinstance(dtype, pd.StringDtype):
+        what = f"text (dtype {dtype})"
+    if what is not None:
+        shown = raw.ravel()[:1].tolist()
+        example = f" such as {shown[0]!r}" if shown else ""
+        raise TypeError(f"{name} must be numeric, got {what}{example}.")
+    try:
+        arr = raw.astype(np.float64, copy=False)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} must be numeric, got {type(x).__name__}: {exc}") from None
     if ndim is not None:
@@ -128,7 +175,16 @@ def check_array(
 
 
 def check_quantity(x: object, name: str = "quantity", lot: int = 1) -> np.ndarray:
-    """Whole-share, non-negative order quantities as a 1-D int64 array."""
+    """Whole-share, non-negative order quantities as a 1-D int64 array.
+
+    Raises
+    ------
+    TypeError
+        If the quantities are not numbers (text, bool, dates).
+    ValueError
+        On NaN/inf, negative or fractional quantities, or more than 2**51
+        shares (beyond which float64 no longer holds every integer).
+    """
     arr = check_array(np.atleast_1d(np.asarray(x)) if np.ndim(x) == 0 else x, name, ndim=1, min_val=0)
     frac = arr != np.floor(arr)
     if frac.any():
@@ -167,24 +223,85 @@ def check_numeric_column(
     *,
     min_val: float | None = None,
     include_min: bool = True,
+    allow_nan: bool = False,
 ) -> np.ndarray:
-    """A finite float64 column of ``df``, with the row label of the first bad value."""
+    """A finite float64 column of ``df``, with the row label of the first bad value.
+
+    Text columns (pandas 3's ``str`` dtype, or object columns holding
+    strings) are refused with a ``TypeError`` rather than parsed.  With
+    ``allow_nan`` missing values pass through as NaN (inf never does).
+    """
+    col = df[column]
+    what = None if pd.api.types.is_numeric_dtype(col.dtype) else _non_numeric_kind(np.asarray(col))
+    if what is not None and isinstance(col.dtype, pd.StringDtype):
+        what = f"text (dtype {col.dtype})"
+    if what is not None and what != "bool":
+        shown = col.iloc[:1].tolist()
+        example = f" such as {shown[0]!r}" if shown else ""
+        raise TypeError(f"{name} column {column!r} must be numeric, got {what}{example}.")
     try:
-        arr = pd.to_numeric(df[column], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
+        arr = pd.to_numeric(col, errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{name} column {column!r} must be numeric: {exc}") from None
-    bad = ~np.isfinite(arr)
+    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
     if min_val is not None:
         bad |= (arr < min_val) if include_min else (arr <= min_val)
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         op = ">=" if include_min else ">"
         rng = f" and {op} {min_val}" if min_val is not None else ""
+        missing = " (or missing)" if allow_nan else ""
         raise ValueError(
-            f"{name} column {column!r} has {arr[pos]} at row {df.index[pos]!r}; "
-            f"values must be finite{rng}."
+            f"{name} column {column!r} has {arr[pos]} at row {row_label(df.index, pos)!r}; "
+            f"values must be finite{rng}{missing}."
         )
     return arr
+
+
+def check_time_column(df: pd.DataFrame, column: str, name: str, tz: str | None = None) -> pd.DatetimeIndex:
+    """A timezone-aware datetime column as a nanosecond DatetimeIndex (converted to ``tz``).
+
+    Raises
+    ------
+    TypeError
+        If the column does not hold datetimes (e.g. strings).
+    ValueError
+        If it is timezone-naive or holds a missing time (NaT); the message
+        names the column and the row.
+    """
+    col = df[column]
+    if not (isinstance(col.dtype, pd.DatetimeTZDtype) or np.issubdtype(np.asarray(col).dtype, np.datetime64)):
+        shown = col.iloc[:1].tolist()
+        example = f" such as {shown[0]!r}" if shown else ""
+        raise TypeError(
+            f"{name} column {column!r} must hold datetimes, got dtype {col.dtype}{example}; "
+            "convert it with pd.to_datetime."
+        )
+    t = pd.DatetimeIndex(col)
+    if t.tz is None:
+        raise ValueError(
+            f"{name} column {column!r} is timezone-naive; localize it "
+            "(e.g. .dt.tz_localize('America/New_York'))."
+        )
+    nat = t.isna()
+    if nat.any():
+        pos = int(np.flatnonzero(nat)[0])
+        raise ValueError(f"{name} column {column!r} has NaT at row {row_label(df.index, pos)!r}; every row needs a time.")
+    if tz is not None:
+        t = t.tz_convert(tz)
+    return t.as_unit("ns")
+
+
+def check_label_column(df: pd.DataFrame, column: str, name: str) -> np.ndarray:
+    """A label column (e.g. ticker) without missing values, as an array."""
+    col = df[column]
+    missing = col.isna().to_numpy()
+    if missing.any():
+        pos = int(np.flatnonzero(missing)[0])
+        raise ValueError(
+            f"{name} column {column!r} has {col.iloc[pos]!r} at row {row_label(df.index, pos)!r}; labels must not be missing."
+        )
+    return col.to_numpy()
 
 
 def check_choice(value: object, name: str, options: Iterable[str]) -> str:

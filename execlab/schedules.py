@@ -10,6 +10,21 @@ rounded to a lot and differenced.  Rounding is monotone, so the
 differences are never negative; each bin is within one lot of its ideal
 fractional amount; and the last cumulative value is the parent quantity
 itself, so rows sum exactly.
+
+Units: quantities and child orders in shares; ``bin_duration`` is wall-clock
+time; Almgren-Chriss parameters in the units stated in
+:func:`almgren_chriss_trajectory`.
+
+References
+----------
+Almgren, R. and Chriss, N. (2000). Optimal execution of portfolio
+transactions. *Journal of Risk*, 3(2), 5-39.
+
+Berkowitz, S. A., Logue, D. E. and Noser, E. A. (1988). The total cost of
+transactions on the NYSE. *Journal of Finance*, 43(1), 97-112.
+
+Kissell, R. (2013). *The Science of Algorithmic Trading and Portfolio
+Management*. Academic Press, ch. 8 (VWAP, TWAP and POV algorithms).
 """
 
 from __future__ import annotations
@@ -50,6 +65,12 @@ class Schedule:
         bars the schedule is simulated against.
     unscheduled : ndarray of int64, shape (orders,)
         Shares that did not fit within the bins (non-zero only for POV).
+
+    Examples
+    --------
+    >>> s = twap([1000, 10], 4)
+    >>> s.shares.sum(axis=1), s.remaining[0].tolist()
+    (array([1000,   10]), [750, 500, 250, 0])
     """
 
     shares: np.ndarray
@@ -96,6 +117,38 @@ class Schedule:
         if drop_zero:
             df = df[shares > 0].reset_index(drop=True)
         return df
+
+    def summary(self) -> str:
+        """A short text report: sizes, completion and what did not fit.
+
+        Examples
+        --------
+        >>> print(pov([300, 100], [1000, 1000, 500], rate=0.1).summary())
+        Schedule: pov
+          orders                    2
+          bins                      3
+          bin duration              one bar per bin
+          parent shares             400
+          scheduled shares          350
+          unscheduled shares        50 (12.50%)
+          orders not completed      1
+          largest child             100
+        """
+        total = int(self.quantity.sum())
+        unsched = int(self.unscheduled.sum())
+        pct = 100.0 * unsched / total if total else 0.0
+        duration = "one bar per bin" if self.bin_duration is None else str(self.bin_duration)
+        rows = [
+            ("orders", f"{self.n_orders}"),
+            ("bins", f"{self.n_bins}"),
+            ("bin duration", duration),
+            ("parent shares", f"{total}"),
+            ("scheduled shares", f"{int(self.shares.sum())}"),
+            ("unscheduled shares", f"{unsched} ({pct:.2f}%)"),
+            ("orders not completed", f"{int((self.unscheduled > 0).sum())}"),
+            ("largest child", f"{int(self.shares.max()) if self.shares.size else 0}"),
+        ]
+        return "\n".join([f"Schedule: {self.algorithm}"] + [f"  {k:<25} {v}" for k, v in rows])
 
     def __repr__(self) -> str:
         return (
@@ -182,6 +235,22 @@ def market(quantity: object, n_bins: int = 1, lot: int = 1, bin_duration: object
         Parent quantities in shares, >= 0.
     n_bins : int, default 1
         Width of the returned array (to line up with other schedules).
+    lot : int, default 1
+        Round lot in shares; checked for consistency with the other
+        schedules, but the single child is the whole parent quantity.
+    bin_duration : str or Timedelta, optional
+        Wall-clock length of each bin; ``None`` means one bar per bin.
+
+    Returns
+    -------
+    Schedule
+        ``shares[:, 0] == quantity``, every other bin 0.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On non-numeric, negative, NaN or fractional quantities, or
+        ``n_bins < 1``.
 
     Examples
     --------
@@ -198,7 +267,7 @@ def market(quantity: object, n_bins: int = 1, lot: int = 1, bin_duration: object
 
 
 def twap(quantity: object, n_slices: int, lot: int = 1, bin_duration: object = None) -> Schedule:
-    """Time-weighted average price: equal slices.
+    r"""Time-weighted average price: equal slices.
 
     Parameters
     ----------
@@ -207,10 +276,29 @@ def twap(quantity: object, n_slices: int, lot: int = 1, bin_duration: object = N
     n_slices : int
         Number of equal slices (bins), >= 1.
     lot : int, default 1
-        Round lot; every slice is a multiple of ``lot`` except that an odd-lot
-        remainder of the parent quantity goes in the last slice.
+        Round lot in shares; every slice is a multiple of ``lot`` except that
+        an odd-lot remainder of the parent quantity goes in the last slice.
     bin_duration : str or Timedelta, optional
-        Wall-clock length of each slice.
+        Wall-clock length of each slice; ``None`` means one bar per slice.
+
+    Returns
+    -------
+    Schedule
+        ``shares`` of shape (orders, n_slices), rows summing to ``quantity``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On non-numeric, negative, NaN or fractional quantities,
+        ``n_slices < 1`` or ``lot < 1``.
+
+    Notes
+    -----
+    The ideal child is :math:`q/N` shares per slice.  The cumulative target
+    :math:`C_j = q\,j/N` is rounded to the nearest lot (ties to even; floor
+    for an order that is not a whole number of lots) and differenced,
+    :math:`n_j = \mathrm{round}(C_j) - \mathrm{round}(C_{j-1})`, so slices
+    differ from :math:`q/N` by at most one lot and sum exactly to :math:`q`.
 
     Examples
     --------
@@ -237,15 +325,40 @@ def _check_profile(profile: object, n_orders: int) -> np.ndarray:
 
 
 def vwap(quantity: object, profile: object, lot: int = 1, bin_duration: object = None) -> Schedule:
-    """Volume-weighted average price: slices proportional to a volume profile.
+    r"""Volume-weighted average price: slices proportional to a volume profile.
 
     Parameters
     ----------
     quantity : array_like of int, shape (orders,)
-        Parent quantities in shares.
+        Parent quantities in shares, >= 0.
     profile : array_like, shape (bins,) or (orders, bins)
-        Expected volume (or volume fractions) per bin, >= 0, with a positive
-        sum; normalised here.  1-D is shared by all orders.
+        Expected volume (shares) or volume fractions per bin, >= 0, each row
+        with a positive sum; normalised here.  1-D is shared by all orders
+        (e.g. :func:`execlab.volume_profile`); 2-D gives one row per order.
+    lot : int, default 1
+        Round lot in shares, as in :func:`twap`.
+    bin_duration : str or Timedelta, optional
+        Wall-clock length of each bin; ``None`` means one bar per bin.
+
+    Returns
+    -------
+    Schedule
+        ``shares`` of shape (orders, bins), rows summing to ``quantity``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On bad quantities, a profile with NaN, negative values or a row
+        summing to 0, or a 2-D profile whose rows do not match the orders.
+
+    Notes
+    -----
+    With profile :math:`v_b`, the ideal child in bin :math:`j` is
+    :math:`q\,v_j / \sum_b v_b`; the cumulative target
+    :math:`C_j = q \sum_{b \le j} v_b / \sum_b v_b` is rounded and
+    differenced as in :func:`twap`.  A VWAP schedule matches the market's
+    volume-weighted average price only as well as the profile forecasts the
+    day's volume (Berkowitz, Logue and Noser, 1988).
 
     Examples
     --------
@@ -254,29 +367,47 @@ def vwap(quantity: object, profile: object, lot: int = 1, bin_duration: object =
     """
     q = check_quantity(quantity)
     lot = _check_lot(lot)
-    p = _check_profile(np.asarray(profile, dtype=float) if not isinstance(profile, pd.Series) else profile.to_numpy(float), len(q))
+    p = _check_profile(profile, len(q))
     cum = np.cumsum(p, axis=-1)
     cum = cum / cum[..., -1:]  # exactly 1 at the end despite float sums
     return Schedule(_round_cumulative(q, cum, lot), q, "vwap", _bin_duration(bin_duration))
 
 
 def pov(quantity: object, volume: object, rate: float, lot: int = 1, bin_duration: object = None) -> Schedule:
-    """Percentage of volume: trade ``rate`` of the forecast volume per bin until done.
+    r"""Percentage of volume: trade ``rate`` of the forecast volume per bin until done.
 
     Parameters
     ----------
     quantity : array_like of int, shape (orders,)
-        Parent quantities in shares.
+        Parent quantities in shares, >= 0.
     volume : array_like, shape (bins,) or (orders, bins)
         Forecast market volume per bin, shares, >= 0.
     rate : float
-        Participation rate in (0, 1].
+        Participation rate in (0, 1], a fraction of market volume (0.1 = 10%).
+    lot : int, default 1
+        Round lot in shares: each bin's cap is a whole number of lots.
+    bin_duration : str or Timedelta, optional
+        Wall-clock length of each bin; ``None`` means one bar per bin.
 
     Returns
     -------
     Schedule
         Each bin holds at most ``floor(rate * volume / lot) * lot`` shares;
-        ``unscheduled`` reports what did not fit within the bins.
+        ``unscheduled`` reports what did not fit within the bins (also in
+        :meth:`Schedule.summary`), and rows sum to ``quantity - unscheduled``.
+
+    Raises
+    ------
+    TypeError, ValueError
+        On bad quantities, negative or NaN volume, a 2-D volume whose rows do
+        not match the orders, or ``rate`` outside (0, 1].
+
+    Notes
+    -----
+    With cap :math:`c_j = \mathrm{lot}\,\lfloor \rho v_j / \mathrm{lot} \rfloor`
+    the cumulative schedule is :math:`C_j = \min(q, \sum_{b \le j} c_b)`, so
+    the order trades at the cap until done, and
+    :math:`q - C_{N}` is unscheduled.
 
     Examples
     --------
@@ -327,7 +458,7 @@ class ACTrajectory:
 
 
 def _ac_inputs(quantity, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon):
-    X = check_array(np.atleast_1d(np.asarray(quantity, dtype=float)), "quantity", ndim=1, min_val=0)
+    X = np.atleast_1d(check_array(quantity, "quantity", ndim=(0, 1), min_val=0))
     n_slices = int(check_scalar(n_slices, "n_slices", min_val=1, integer=True))
     horizon = check_scalar(horizon, "horizon", min_val=0.0, include_min=False)
     tau = horizon / n_slices
@@ -384,6 +515,15 @@ def almgren_chriss_trajectory(
     Returns
     -------
     ACTrajectory
+        Fractional holdings and trades (shares), ``kappa`` (per time unit),
+        ``expected_cost`` (dollars) and ``variance`` (dollars squared).
+
+    Raises
+    ------
+    TypeError, ValueError
+        On non-numeric, negative or NaN inputs, ``n_slices < 1``,
+        ``horizon <= 0``, per-order arrays of the wrong length, or
+        :math:`\eta - \gamma\tau/2 \le 0`.
 
     Notes
     -----
@@ -410,6 +550,14 @@ def almgren_chriss_trajectory(
     ----------
     Almgren, R. and Chriss, N. (2000). Optimal execution of portfolio
     transactions. *Journal of Risk*, 3(2), 5-39.
+
+    Examples
+    --------
+    The paper's sample stock with lambda = 1e-6: kappa ~ 0.6 per day.
+
+    >>> tr = almgren_chriss_trajectory(10**6, 5, 5.0, 0.95, 2.5e-6, 2.5e-7, 1e-6, epsilon=0.0625)
+    >>> round(float(tr.kappa[0]), 4), round(float(tr.expected_cost[0])), f"{tr.variance[0]:.4e}"
+    (0.6071, 911227, '3.6413e+11')
     """
     X, N, T, tau, sig, et, ga, lam, eps, eta_tilde = _ac_inputs(
         quantity, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon
@@ -448,11 +596,32 @@ def almgren_chriss(
     lot: int = 1,
     bin_duration: object = None,
 ) -> Schedule:
-    """Almgren-Chriss optimal schedule in whole shares.
+    r"""Almgren-Chriss optimal schedule in whole shares.
 
-    Parameters are those of :func:`almgren_chriss_trajectory`, plus ``lot``
-    and ``bin_duration`` as in :func:`twap`.  The fractional trade list is
-    rounded by the same cumulative rounding as every schedule.
+    Parameters are those of :func:`almgren_chriss_trajectory` (same units),
+    plus ``lot`` and ``bin_duration`` as in :func:`twap`.  The fractional
+    holdings :math:`x_j = X \sinh(\kappa(T - t_j))/\sinh(\kappa T)` are
+    turned into the cumulative target :math:`C_j = X - x_j`, which is rounded
+    by the same cumulative rounding as every schedule.
+
+    Returns
+    -------
+    Schedule
+        ``shares`` of shape (orders, n_slices), rows summing to ``quantity``.
+
+    References
+    ----------
+    Almgren, R. and Chriss, N. (2000). Optimal execution of portfolio
+    transactions. *Journal of Risk*, 3(2), 5-39.
+
+    Examples
+    --------
+    The sample stock of the paper (X = 10**6 shares, T = 5 days, N = 5,
+    sigma = 0.95, eta = 2.5e-6, gamma = 2.5e-7, lambda = 1e-6) sells
+    458,044 shares on the first day:
+
+    >>> almgren_chriss([10**6], 5, 5.0, 0.95, 2.5e-6, 2.5e-7, 1e-6).shares
+    array([[458044, 252102, 141957,  85755,  62142]])
 
     Examples
     --------

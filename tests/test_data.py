@@ -538,3 +538,252 @@ def test_loaders_are_cached_and_not_shared_mutably():
 
 def test_module_constants():
     assert exdata.TICKERS == tuple(TICKERS) and exdata.TIMEZONE == "America/New_York"
+
+
+# ---------------------------------------------------------------------------
+# review: the cache cannot be corrupted through a returned frame
+# ---------------------------------------------------------------------------
+
+
+def test_loaders_return_copies_even_through_numpy_views():
+    # pandas' copy-on-write guards df.loc writes, but not a numpy view of the extension array
+    b = ex.load_bars("1min", "GOOG")
+    first = int(b["volume"].iat[0])
+    np.asarray(b["volume"].array)[0] = -1
+    t = ex.load_trades("GOOG")
+    np.asarray(t["size"].array)[0] = -1
+    q = ex.load_quotes("GOOG")
+    np.asarray(q["bid"].array)[0] = -1.0
+    # nor by re-enabling writes on a read-only view
+    arr = ex.load_trades("GOOG")["price"].to_numpy()
+    arr.flags.writeable = True
+    arr[0] = -1.0
+    assert int(ex.load_bars("1min", "GOOG")["volume"].iat[0]) == first > 0
+    assert (ex.load_trades("GOOG")["size"] > 0).all() and (ex.load_trades("GOOG")["price"] > 0).all()
+    assert (ex.load_quotes("GOOG")["bid"] > 0).all()
+    # still cached: the parsed day is the same object each time
+    assert exdata._bundled("GOOG") is exdata._bundled("GOOG")
+
+
+# ---------------------------------------------------------------------------
+# review: bad input to make_bars, volume_profile and daily_stats
+# ---------------------------------------------------------------------------
+
+
+def _small_trades_quotes():
+    tz = "America/New_York"
+    trades = pd.DataFrame({
+        "ticker": "XYZ",
+        "time": pd.to_datetime(["2020-01-02 09:30:10", "2020-01-02 09:30:50", "2020-01-02 09:32:20"]).tz_localize(tz),
+        "price": [10.10, 10.15, 10.30],
+        "size": [100, 50, 10],
+        "sign": [1, -1, 1],
+    })
+    quotes = pd.DataFrame({
+        "ticker": "XYZ",
+        "time": pd.to_datetime(["2020-01-02 09:30:00", "2020-01-02 09:31:30"]).tz_localize(tz),
+        "bid": [10.0, 10.2],
+        "ask": [10.2, 10.4],
+    })
+    return trades, quotes
+
+
+def _with(df, column, pos, value):
+    out = df.copy()
+    col = out[column].astype(object)
+    col.iloc[pos] = value
+    out[column] = col if isinstance(value, str) or value is None else pd.Series(list(col), index=out.index)
+    return out
+
+
+@pytest.mark.parametrize(
+    "make, exc, match",
+    [
+        (lambda t, q: (t.assign(time=t["time"].dt.tz_localize(None)), q), ValueError,
+         r"^trades column 'time' is timezone-naive; localize it \(e\.g\. \.dt\.tz_localize\('America/New_York'\)\)\.$"),
+        (lambda t, q: (t, q.assign(time=q["time"].dt.tz_localize(None))), ValueError, r"^quotes column 'time' is timezone-naive"),
+        (lambda t, q: (t.assign(time=t["time"].astype(str)), q), TypeError,
+         r"^trades column 'time' must hold datetimes, got dtype (str|object) such as '2020-01-02 09:30:10-05:00'; convert it with pd\.to_datetime\.$"),
+        (lambda t, q: (t.assign(time=t["time"].where(t.index != 1)), q), ValueError, r"^trades column 'time' has NaT at row 1; every row needs a time\.$"),
+        (lambda t, q: (t.assign(ticker=["XYZ", None, "XYZ"]), q), ValueError, r"^trades column 'ticker' has (None|nan) at row 1; labels must not be missing\.$"),
+        (lambda t, q: (t.assign(sign=[1.0, np.nan, 1.0]), q), ValueError, r"^trades column 'sign' has nan at row 1; values must be finite\.$"),
+        (lambda t, q: (t.assign(sign=[1, 2, 1]), q), ValueError,
+         r"^trades column 'sign' has 2\.0 for XYZ at row 1; must be \+1 \(buyer-initiated\), -1 \(seller-initiated\) or 0 \(unknown\)\.$"),
+        (lambda t, q: (t.assign(price=t["price"].astype(str)), q), TypeError,
+         r"^trades column 'price' must be numeric, got text \(dtype str\) such as '10\.1'\.$"),
+        (lambda t, q: (t.assign(size=[100, 0, 10]), q), ValueError, r"^trades column 'size' has 0\.0 for XYZ at row 1; must be > 0\.$"),
+        (lambda t, q: (t, q.assign(bid=[10.0, -10.2])), ValueError,
+         r"^quotes column 'bid' has -10\.2 for XYZ at row 1; must be > 0 and below 999999 dollars \(NaN for an empty side\)\.$"),
+        (lambda t, q: (t, q.assign(ask=[999999.9999, 10.4])), ValueError, r"^quotes column 'ask' has 999999\.9999 for XYZ at row 0; must be > 0"),
+        (lambda t, q: (t, q.assign(bid=[10.0, 10.5])), ValueError, r"^quotes are crossed for XYZ at row 1: bid 10\.5 > ask 10\.4\.$"),
+        (lambda t, q: (t, q.assign(bid=np.nan)), ValueError, r"^quotes for XYZ on 2020-01-02 have no two-sided quote\.$"),
+        (lambda t, q: (t, q.assign(time=q["time"] + pd.Timedelta(days=1))), ValueError, r"^quotes for XYZ on 2020-01-02 have no two-sided quote\.$"),
+    ],
+)
+def test_make_bars_rejects_bad_input(make, exc, match):
+    trades, quotes = make(*_small_trades_quotes())
+    with pytest.raises(exc, match=match):
+        ex.make_bars(trades, quotes)
+
+
+def test_make_bars_quote_only_ticker_and_time_zone():
+    trades, quotes = _small_trades_quotes()
+    both = pd.concat([quotes, quotes.assign(ticker="QQQ")], ignore_index=True)
+    bars = ex.make_bars(trades, both)
+    # a ticker with quotes but no trades still gets every bin: zero volume, prices from the mid
+    q = bars[bars["ticker"] == "QQQ"]
+    assert len(q) == 390 and q["volume"].sum() == 0 and q["carried"].all()
+    np.testing.assert_allclose(q["mid"], bars.loc[bars["ticker"] == "XYZ", "mid"])
+    assert q["close"].notna().all()
+    # trades stamped in UTC land in the same New York bins
+    utc = ex.make_bars(trades.assign(time=trades["time"].dt.tz_convert("UTC")), quotes)
+    pd.testing.assert_frame_equal(utc, ex.make_bars(trades, quotes))
+    assert str(utc["time"].dt.tz) == "America/New_York"
+
+
+@pytest.mark.parametrize(
+    "fn", [lambda b: ex.volume_profile(b, "30min"), ex.daily_stats], ids=["volume_profile", "daily_stats"]
+)
+@pytest.mark.parametrize(
+    "change, exc, match",
+    [
+        (lambda b: b.assign(time=b["time"].dt.tz_localize(None)), ValueError, r"^bars column 'time' is timezone-naive"),
+        (lambda b: b.assign(time=b["time"].astype(str)), TypeError, r"^bars column 'time' must hold datetimes, got dtype"),
+        (lambda b: b.assign(time=b["time"].where(b.index != 2)), ValueError, r"^bars column 'time' has NaT at row 2; every row needs a time\.$"),
+        (lambda b: b.assign(ticker=np.where(b.index == 4, None, b["ticker"])), ValueError, r"^bars column 'ticker' has (None|nan) at row 4; labels must not be missing\.$"),
+        (lambda b: b.assign(volume=b["volume"].astype(str)), TypeError, r"^bars column 'volume' must be numeric, got text \(dtype str\) such as '10'\.$"),
+        (lambda b: pd.concat([b, b.iloc[[3]]]), ValueError,
+         r"^bars has a duplicate bar: ticker 'A' at 2012-06-21 11:00:00-04:00 appears more than once \(row 3\)\.$"),
+    ],
+)
+def test_profile_and_daily_stats_reject_bad_bars(fn, change, exc, match):
+    bars = _toy_bars({"A": [10, 5, 0, 3, 1, 0, 0, 2, 4, 6, 8, 9, 20]}).assign(
+        mid=100.0, mid_open=100.0, mid_close=np.linspace(100, 101, 13), spread=0.01
+    )
+    fn(bars)  # the clean frame passes
+    with pytest.raises(exc, match=match):
+        fn(change(bars))
+
+
+def test_volume_profile_refuses_bars_coarser_than_freq():
+    b30 = ex.load_bars("30min")
+    with pytest.raises(ValueError, match=r"^freq == '5min' is not a multiple of the bars' length \(30min\); a volume profile cannot split"):
+        ex.volume_profile(b30, "5min")
+    with pytest.raises(ValueError, match=r"^freq == '10min' is not a multiple of the bars' length \(30min\)"):
+        ex.profile_forecast(b30, "10min")
+    # coarser profiles of finer bars are fine, and sparse bars (empty bins dropped) are not flagged
+    ex.volume_profile(b30, "30min")
+    assert ex.volume_profile(b30, "390min").tolist() == [1.0]
+    ex.volume_profile(_toy_bars({"A": [10] + [0] * 11 + [10]}).query("volume > 0"), "30min")
+
+
+def test_daily_stats_needs_sorted_bars_and_sane_prices():
+    bars = ex.load_bars("1min", ["AMZN", "GOOG"])
+    shuffled = bars.iloc[::-1]
+    with pytest.raises(ValueError, match=r"^bars column 'time' is unsorted for ticker 'GOOG': 2012-06-21 15:59:00-04:00 then "
+                                         r"2012-06-21 15:58:00-04:00 at row 778; sort the bars by ticker and time\.$"):
+        ex.daily_stats(shuffled)
+    # tickers interleaved but each in time order is fine (sigma uses each ticker's own order)
+    inter = bars.sort_values(["time", "ticker"])
+    pd.testing.assert_frame_equal(ex.daily_stats(inter), ex.daily_stats(bars))
+    with pytest.raises(ValueError, match=r"^bars column 'mid_open' has nan at row 0; values must be finite and > 0\.0\.$"):
+        ex.daily_stats(bars.assign(mid_open=np.where(bars.index == 0, np.nan, bars["mid_open"])))
+    with pytest.raises(ValueError, match=r"^bars column 'spread' has -0\.01 at row 5; values must be finite and >= 0\.0\.$"):
+        ex.daily_stats(bars.assign(spread=np.where(bars.index == 5, -0.01, bars["spread"])))
+    with pytest.raises(ValueError, match=r"^bars column 'mid' has 0\.0 at row 7; values must be finite and > 0\.0\.$"):
+        ex.daily_stats(bars.assign(mid=np.where(bars.index == 7, 0.0, bars["mid"])))
+
+
+def test_daily_stats_hand_worked():
+    # three bars, mid_close 100 -> 101 -> 100: returns log(1.01), log(100/101)
+    bars = _toy_bars({"A": [1, 2, 3]}).assign(mid=100.0, mid_open=[99.5, 100.0, 101.0], mid_close=[100.0, 101.0, 100.0], spread=[0.02, 0.04, 0.06])
+    st = ex.daily_stats(bars)
+    r = np.log([101 / 100, 100 / 101])
+    assert st.loc["A", "sigma"] == pytest.approx(np.std(r, ddof=1) * np.sqrt(3))
+    assert st.loc["A", "daily_volume"] == 6 and st.loc["A", "open_mid"] == 99.5 and st.loc["A", "close_mid"] == 100.0
+    assert st.loc["A", "mean_spread"] == pytest.approx(0.04)
+
+
+# ---------------------------------------------------------------------------
+# review: read_lobster on damaged files
+# ---------------------------------------------------------------------------
+
+
+def _damaged(tmp_path, messages=MESSAGES, book=BOOK, header=False):
+    m = _write(tmp_path / "XYZ_2020-01-02_34200000_57600000_message_2.csv", messages, MSG_HEADER if header else None)
+    b = _write(tmp_path / "XYZ_2020-01-02_34200000_57600000_orderbook_2.csv", book, BOOK_HEADER if header else None)
+    return m, b
+
+
+def _set(rows, i, j, value):
+    rows = [list(r) for r in rows]
+    rows[i][j] = value
+    return rows
+
+
+@pytest.mark.parametrize(
+    "messages, book, match",
+    [
+        (_set(MESSAGES, 3, 3, float("nan")), BOOK, r"^message file \S+ column 'Size' has nan at row 3; LOBSTER files hold only numbers\.$"),
+        (_set(MESSAGES, 2, 5, 0), BOOK, r"^message column 'Direction' has 0\.0 at row 2; must be 1 \(buy\) or -1 \(sell\)\.$"),
+        (_set(MESSAGES, 1, 3, -200), BOOK, r"^message column 'Size' has -200\.0 at row 1; must be >= 0\.$"),
+        (_set(MESSAGES, 0, 0, 90000.0), BOOK, r"^message column 'Time' has 90000\.0 at row 0; must be seconds after midnight in \[0, 86400\)\.$"),
+        (MESSAGES, _set(BOOK, 4, 2, -1000000), r"^orderbook column 'bid_price_1' has -1000000\.0 at row 4; must be > 0 \(dollars x 10,000\) "
+                                               r"or LOBSTER's empty-side value -9999999999\.$"),
+        (MESSAGES, _set(BOOK, 4, 1, -5), r"^orderbook column 'ask_size_1' has -5\.0 at row 4; must be >= 0\.$"),
+        (MESSAGES, _set(BOOK, 6, 5, float("nan")), r"^orderbook file \S+ column 'ask_size_2' has nan at row 6; LOBSTER files hold only numbers\.$"),
+        (MESSAGES, _set(BOOK, 6, 5, "x"), r"^orderbook file \S+ holds a value that is not a number"),
+    ],
+)
+def test_read_lobster_rejects_damaged_files(tmp_path, messages, book, match):
+    with pytest.raises(ValueError, match=match):
+        ex.read_lobster(*_damaged(tmp_path, messages, book))
+
+
+def test_read_lobster_rejects_empty_files_and_bad_dates(tmp_path):
+    m, b = _damaged(tmp_path)
+    empty = tmp_path / "XYZ_2020-01-02_0_0_message_2.csv"
+    empty.write_text("")
+    with pytest.raises(ValueError, match=r"^message file XYZ_2020-01-02_0_0_message_2\.csv is empty\.$"):
+        ex.read_lobster(empty, b)
+    header_only = tmp_path / "XYZ_2020-01-02_1_1_message_2.csv"
+    header_only.write_text(MSG_HEADER + "\n")
+    with pytest.raises(ValueError, match=r"^message file XYZ_2020-01-02_1_1_message_2\.csv is empty\.$"):
+        ex.read_lobster(header_only, b)
+    for bad in ["not a date", "June 32nd", "2020-01-02 10:00", "01/02/2020"]:  # pandas reads 'June 32nd' as 2032-06-01
+        with pytest.raises(ValueError, match=rf"^date == '{re.escape(bad)}', must be a calendar date such as '2012-06-21'\.$"):
+            ex.read_lobster(m, b, date=bad)
+    with pytest.raises(ValueError, match=r"^date == Timestamp\('2020-01-02 10:00:00'\), must be a calendar date such as '2012-06-21' \(no time, no time zone\)\.$"):
+        ex.read_lobster(m, b, date=pd.Timestamp("2020-01-02 10:00"))
+    assert ex.read_lobster(m, b, date=pd.Timestamp("2021-03-04").date()).date == "2021-03-04"
+
+
+def test_read_lobster_several_levels_with_header(tmp_path):
+    # five levels, header row: the extra levels are carried and empty ones are NaN with size 0
+    levels = 5
+    book = [r + (EMPTY_ASK, 0, EMPTY_BID, 0) * 3 for r in BOOK]
+    header = ",".join(f"{s}{k}" for k in range(1, levels + 1) for s in ("AskPrice", "AskSize", "BidPrice", "BidSize"))
+    m = _write(tmp_path / f"XYZ_2020-01-02_0_0_message_{levels}.csv", MESSAGES, MSG_HEADER)
+    b = _write(tmp_path / f"XYZ_2020-01-02_0_0_orderbook_{levels}.csv", book, header)
+    day = ex.read_lobster(m, b)
+    assert day.levels == 5
+    assert [c for c in day.events.columns if c.endswith("_5")] == ["ask_price_5", "ask_size_5", "bid_price_5", "bid_size_5"]
+    assert day.events["ask_price_5"].isna().all() and (day.events["bid_size_5"] == 0).all()
+    two = ex.read_lobster(*_pair(tmp_path))
+    pd.testing.assert_frame_equal(day.trades, two.trades)
+    pd.testing.assert_frame_equal(day.quotes, two.quotes)
+
+
+# ---------------------------------------------------------------------------
+# review: docstring examples are tests
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", ["execlab.data", "execlab.schedules"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(module)
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

@@ -613,3 +613,53 @@ def test_almgren_chriss_schedule_needs_whole_shares():
 def test_public_names():
     for name in ("Schedule", "market", "twap", "vwap", "pov", "almgren_chriss", "almgren_chriss_trajectory"):
         assert getattr(ex, name) is getattr(ex.schedules, name)
+
+
+# ---------------------------------------------------------------------------
+# review: text, bool and date inputs are refused, not parsed
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", list(SCHEDULERS))
+@pytest.mark.parametrize(
+    "q, match",
+    [
+        (["100", "200"], r"^quantity must be numeric, got text \(dtype <U3\) such as '100'\.$"),
+        (pd.Series(["100", "200"], dtype="str"), r"^quantity must be numeric, got text \(dtype str\) such as '100'\.$"),
+        ([True, False], r"^quantity must be numeric, got bool such as True\.$"),
+    ],
+)
+def test_quantity_as_text_or_bool_is_refused(name, q, match):
+    with pytest.raises(TypeError, match=match):
+        SCHEDULERS[name](q)
+
+
+def test_profile_volume_and_ac_inputs_as_text_are_refused():
+    with pytest.raises(TypeError, match=r"^profile must be numeric, got text \(dtype <U1\) such as '1'\.$"):
+        vwap([100], ["1", "2"])
+    with pytest.raises(TypeError, match=r"^profile must be numeric, got text \(dtype str\) such as 'a'\.$"):
+        vwap([100], pd.Series(["a", "b"], dtype="str"))
+    with pytest.raises(TypeError, match=r"^profile must be numeric, got dates or durations"):
+        vwap([100], pd.Series(pd.date_range("2020-01-01", periods=2)))
+    with pytest.raises(TypeError, match=r"^volume must be numeric, got text \(dtype <U4\) such as '1000'\.$"):
+        pov([100], ["1000", "2000"], 0.1)
+    with pytest.raises(TypeError, match=r"^quantity must be numeric, got text \(dtype <U4\) such as '1000'\.$"):
+        almgren_chriss_trajectory(["1000"], **{k: v for k, v in AC_OK.items() if k != "quantity"})
+    with pytest.raises(TypeError, match=r"^sigma must be numeric, got text"):
+        almgren_chriss_trajectory(**(AC_OK | dict(sigma="0.95")))
+    # a nullable-integer profile with a missing value names the position, as NaN would
+    with pytest.raises(ValueError, match=r"^profile\[1\] == nan, must be finite \(no NaN or inf\)\.$"):
+        vwap([100], pd.Series([1, None, 2], dtype="Int64"))
+    np.testing.assert_array_equal(vwap([100], pd.Series([1, 1], dtype="Int64")).shares, [[50, 50]])
+
+
+def test_schedule_summary_reports_unscheduled():
+    s = pov([300, 100], [1000, 1000, 500], rate=0.1)
+    text = s.summary()
+    assert text.splitlines()[0] == "Schedule: pov"
+    assert "unscheduled shares        50 (12.50%)" in text
+    assert "orders not completed      1" in text
+    assert "scheduled shares          350" in text
+    t = twap([1000], 4, bin_duration="15min").summary()
+    assert "unscheduled shares        0 (0.00%)" in t and "bin duration              0 days 00:15:00" in t
+    assert "unscheduled shares        0 (0.00%)" in twap([0], 2).summary()

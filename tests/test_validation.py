@@ -63,3 +63,52 @@ def test_check_sorted_unique_timestamps():
     with pytest.raises(ValueError, match=r"unsorted timestamps"):
         v.check_sorted_unique(t.iloc[::-1], "time", strict=False)
     v.check_sorted_unique(np.array([1.0, 2.0]), "x")
+
+
+def test_check_array_refuses_text_bool_and_dates():
+    with pytest.raises(TypeError, match=r"^x must be numeric, got text \(dtype <U1\) such as '1'\.$"):
+        v.check_array(["1", "2"], "x")
+    with pytest.raises(TypeError, match=r"^x must be numeric, got text \(dtype str\) such as '1'\.$"):
+        v.check_array(pd.Series(["1", "2"], dtype="str"), "x")
+    with pytest.raises(TypeError, match=r"^x must be numeric, got text \(mixed-integer values in an object array\) such as 1\.$"):
+        v.check_array(np.array([1, "2"], dtype=object), "x")
+    with pytest.raises(TypeError, match=r"^x must be numeric, got bool such as True\.$"):
+        v.check_array(np.array([True, False]), "x")
+    with pytest.raises(TypeError, match=r"^x must be numeric, got dates or durations \(dtype datetime64\[s\]\)"):
+        v.check_array(np.array(["2020-01-01"], dtype="datetime64[s]"), "x")
+    # numbers in an object array (e.g. with None) are numbers; None is NaN and named
+    with pytest.raises(ValueError, match=r"^x\[1\] == nan, must be finite"):
+        v.check_array(np.array([1.0, None], dtype=object), "x")
+    np.testing.assert_array_equal(v.check_array(pd.Series([1, 2], dtype="Int64"), "x"), [1.0, 2.0])
+
+
+def test_check_numeric_column_refuses_text_and_allows_nan_on_request():
+    df = pd.DataFrame({"price": ["10.1", "10.2"], "bid": [10.0, np.nan], "ask": [np.inf, 1.0]}, index=[7, 8])
+    df["price"] = df["price"].astype("str")
+    with pytest.raises(TypeError, match=r"^quotes column 'price' must be numeric, got text \(dtype str\) such as '10\.1'\.$"):
+        v.check_numeric_column(df, "price", "quotes")
+    with pytest.raises(TypeError, match=r"^quotes column 'price' must be numeric, got text \(string values in an object array\)"):
+        v.check_numeric_column(df.astype({"price": object}), "price", "quotes")
+    with pytest.raises(ValueError, match=r"^quotes column 'bid' has nan at row 8; values must be finite\.$"):
+        v.check_numeric_column(df, "bid", "quotes")
+    out = v.check_numeric_column(df, "bid", "quotes", allow_nan=True)
+    assert out[0] == 10.0 and np.isnan(out[1])
+    with pytest.raises(ValueError, match=r"^quotes column 'ask' has inf at row 7; values must be finite \(or missing\)\.$"):
+        v.check_numeric_column(df, "ask", "quotes", allow_nan=True)
+
+
+def test_check_time_and_label_columns():
+    t = pd.date_range("2012-06-21 09:30", periods=3, freq="1min")
+    df = pd.DataFrame({"time": t.tz_localize("America/New_York"), "ticker": ["A", None, "C"]}, index=pd.Index([5, 6, 7]))
+    got = v.check_time_column(df, "time", "bars", "UTC")
+    assert str(got.tz) == "UTC" and got.unit == "ns" and got[0] == pd.Timestamp("2012-06-21 13:30", tz="UTC")
+    with pytest.raises(ValueError, match=r"^bars column 'time' is timezone-naive; localize it"):
+        v.check_time_column(df.assign(time=t), "time", "bars")
+    with pytest.raises(ValueError, match=r"^bars column 'time' has NaT at row 6; every row needs a time\.$"):
+        v.check_time_column(df.assign(time=df["time"].where(df.index != 6)), "time", "bars")
+    with pytest.raises(TypeError, match=r"^bars column 'time' must hold datetimes, got dtype"):
+        v.check_time_column(df.assign(time=[1, 2, 3]), "time", "bars")
+    with pytest.raises(ValueError, match=r"^bars column 'ticker' has (None|nan) at row 6; labels must not be missing\.$"):
+        v.check_label_column(df, "ticker", "bars")
+    assert v.row_label(pd.Index(np.array([3, 4], dtype=np.int64)), 1) == 4
+    assert type(v.row_label(pd.Index(np.array([3, 4], dtype=np.int64)), 1)) is int
