@@ -35,6 +35,7 @@ liquidity in financial markets. *Physical Review X*, 1, 021006.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -43,6 +44,7 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import optimize
 from statsmodels.base.model import GenericLikelihoodModel
+from statsmodels.tools.sm_exceptions import ConvergenceWarning
 from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.stattools import jarque_bera
 
@@ -98,6 +100,44 @@ def _positive(x: object, name: str) -> np.ndarray:
     if np.ndim(x) == 0 and not isinstance(x, np.ndarray):
         return np.float64(check_scalar(x, name, min_val=0.0, include_min=False))
     return check_array(x, name, min_val=0.0, include_min=False)
+
+
+def _protocol_array(x: object, name: str, *, positive: bool) -> np.ndarray:
+    """A float64 array for the per-child protocol methods: finite and >= 0 (> 0 if ``positive``).
+
+    Two reductions (min, max) and no temporaries on the clean path, because the
+    simulator calls these on every (order, bar); the error path finds the first
+    offender for the message.
+    """
+    a = np.asarray(x, dtype=np.float64)
+    if a.size:
+        lo, hi = a.min(), a.max()  # NaN propagates into both
+        if not (np.isfinite(lo) and np.isfinite(hi) and (lo > 0 if positive else lo >= 0)):
+            check_array(a, name, min_val=0.0, include_min=not positive, allow_empty=True)
+    return a
+
+
+def _fast_numeric_column(df: pd.DataFrame, column: str, name: str, *, min_val: float | None = None,
+                         include_min: bool = True) -> np.ndarray:
+    """:func:`check_numeric_column` with a copy-free clean path for float64/int64 columns.
+
+    The clean path checks finiteness and the lower bound with two reductions
+    (NaN propagates into ``min``/``max``) and returns the column's own buffer
+    for float64 (read-only under copy-on-write); anything else, and any
+    failure, goes through :func:`check_numeric_column`, so the checks and
+    messages are the same.
+    """
+    col = df[column]
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":
+        arr = col.to_numpy(dtype=np.float64)
+        if arr.size:
+            lo, hi = arr.min(), arr.max()
+            ok = np.isfinite(lo) and np.isfinite(hi)
+            if ok and min_val is not None:
+                ok = lo >= min_val if include_min else lo > min_val
+            if ok:
+                return arr
+    return check_numeric_column(df, column, name, min_val=min_val, include_min=include_min)
 
 
 def _participation(shares: np.ndarray, bin_volume: np.ndarray) -> np.ndarray:
@@ -234,14 +274,24 @@ class PowerLawImpact(_ImpactModel):
         self.horizon = check_scalar(horizon, "horizon", min_val=0.0, include_min=False)
 
     def temporary_impact(self, shares, bin_volume, daily_volume, sigma) -> np.ndarray:
-        """Fraction of price paid by a child: sigma * Y * (horizon * shares / bin_volume) ** delta."""
-        shares = np.asarray(shares, dtype=np.float64)
-        p = _participation(shares, np.asarray(bin_volume, dtype=np.float64))
-        return np.asarray(sigma, dtype=np.float64) * self.Y * (self.horizon * p) ** self.delta
+        """Fraction of price paid by a child: sigma * Y * (horizon * shares / bin_volume) ** delta.
+
+        ``shares`` >= 0 and ``bin_volume`` >= 0 (> 0 where shares > 0) in
+        shares, ``sigma`` > 0 a fraction; NaN or inf raise ``ValueError``.
+        """
+        shares = _protocol_array(shares, "shares", positive=False)
+        bin_volume = _protocol_array(bin_volume, "bin_volume", positive=False)
+        _protocol_array(daily_volume, "daily_volume", positive=True)
+        sigma = _protocol_array(sigma, "sigma", positive=True)
+        p = _participation(shares, bin_volume)
+        return sigma * self.Y * (self.horizon * p) ** self.delta
 
     def permanent_impact(self, shares, daily_volume, sigma) -> np.ndarray:
         """Zero: the power law is a model of the total cost (see class Notes)."""
-        return np.zeros(np.broadcast_shapes(np.shape(shares), np.shape(daily_volume), np.shape(sigma)))
+        shares = _protocol_array(shares, "shares", positive=False)
+        daily_volume = _protocol_array(daily_volume, "daily_volume", positive=True)
+        sigma = _protocol_array(sigma, "sigma", positive=True)
+        return np.zeros(np.broadcast_shapes(shares.shape, daily_volume.shape, sigma.shape))
 
     def cost_bps(self, quantity, daily_volume, sigma, duration=None) -> np.ndarray:
         r"""Expected cost of parent orders, bps.
@@ -331,6 +381,14 @@ class AlmgrenChrissImpact(_ImpactModel):
     .. math::
         J(q, v) = \eta\,\sigma\,(q/v)^{\beta}, \qquad I(q) = \gamma\,\sigma\,(q/V)^{\alpha}.
 
+    How the methods agree: a schedule of :math:`N` equal children at a
+    constant participation :math:`X/(VT)` over :math:`T` sessions pays the
+    same temporary cost in ``schedule_cost_bps`` as in ``cost_bps(...,
+    duration=T)``; its permanent part, charged only to *later* children, is
+    :math:`\gamma\sigma (X/V)\,(N-1)/(2N)` (for :math:`\alpha = 1`), which
+    tends to the :math:`I/2` of ``cost_bps`` as :math:`N` grows and is
+    :math:`I/(2N)` below it (0 for a single child).
+
     References
     ----------
     Almgren, R., Thum, C., Hauptmann, E. and Li, H. (2005). Direct estimation
@@ -352,15 +410,27 @@ class AlmgrenChrissImpact(_ImpactModel):
         self.alpha = check_scalar(alpha, "alpha", min_val=0.0, include_min=False)
 
     def temporary_impact(self, shares, bin_volume, daily_volume, sigma) -> np.ndarray:
-        """Fraction of price paid by a child: eta * sigma * (shares / bin_volume) ** beta."""
-        shares = np.asarray(shares, dtype=np.float64)
-        p = _participation(shares, np.asarray(bin_volume, dtype=np.float64))
-        return self.eta * np.asarray(sigma, dtype=np.float64) * p**self.beta
+        """Fraction of price paid by a child: eta * sigma * (shares / bin_volume) ** beta.
+
+        ``shares`` >= 0 and ``bin_volume`` >= 0 (> 0 where shares > 0) in
+        shares, ``sigma`` > 0 a fraction; NaN or inf raise ``ValueError``.
+        """
+        shares = _protocol_array(shares, "shares", positive=False)
+        bin_volume = _protocol_array(bin_volume, "bin_volume", positive=False)
+        _protocol_array(daily_volume, "daily_volume", positive=True)
+        sigma = _protocol_array(sigma, "sigma", positive=True)
+        p = _participation(shares, bin_volume)
+        return self.eta * sigma * p**self.beta
 
     def permanent_impact(self, shares, daily_volume, sigma) -> np.ndarray:
-        """Price shift left by a child: gamma * sigma * (shares / daily_volume) ** alpha."""
-        shares = np.asarray(shares, dtype=np.float64)
-        return self.gamma * np.asarray(sigma, dtype=np.float64) * (shares / np.asarray(daily_volume, dtype=np.float64)) ** self.alpha
+        """Price shift left by a child: gamma * sigma * (shares / daily_volume) ** alpha.
+
+        ``shares`` >= 0, ``daily_volume`` > 0 (shares), ``sigma`` > 0 (fraction).
+        """
+        shares = _protocol_array(shares, "shares", positive=False)
+        daily_volume = _protocol_array(daily_volume, "daily_volume", positive=True)
+        sigma = _protocol_array(sigma, "sigma", positive=True)
+        return self.gamma * sigma * (shares / daily_volume) ** self.alpha
 
     def cost_bps(self, quantity, daily_volume, sigma, duration=None) -> np.ndarray:
         """Expected realized cost of parent orders traded evenly over ``duration`` sessions (default 1), bps."""
@@ -454,15 +524,18 @@ def _profile_start(y: np.ndarray, spec: _MeanSpec) -> np.ndarray:
     """Start values by profiling: least squares in the linear parameters for each
     value of the nonlinear one, minimised over the latter (bounded, 1-D)."""
 
+    yy = float(y @ y)
+
     def linear_part(v):
         X = spec.design(v)
-        XtX = X.T @ X
+        Xty = X.T @ y
         try:
-            b = np.linalg.solve(XtX, X.T @ y)
+            b = np.linalg.solve(X.T @ X, Xty)
         except np.linalg.LinAlgError:
             b = np.linalg.lstsq(X, y, rcond=None)[0]
-        r = y - X @ b
-        return b, float(r @ r)
+        # SSR = y'y - b'X'y at the least-squares b: no residual vector (start values only;
+        # Newton polishes the estimate on the exact likelihood).
+        return b, max(yy - float(b @ Xty), 0.0)
 
     lo, hi = spec.bounds
     grid = np.linspace(lo, hi, 12)
@@ -484,7 +557,18 @@ def _fit_nls(y: np.ndarray, spec: _MeanSpec, cov_type: str, cov_kwds: dict | Non
     kw = {"cov_type": cov_type}
     if cov_kwds:
         kw["cov_kwds"] = cov_kwds
-    res = model.fit(start_params=start, method="newton", maxiter=50, disp=0, **kw)
+    with warnings.catch_warnings():
+        # Non-convergence is turned into an error below, with the estimates in the message.
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = model.fit(start_params=start, method="newton", maxiter=50, disp=0, **kw)
+    est = ", ".join(f"{k} == {v:.4g}" for k, v in zip(spec.names, np.asarray(res.params)))
+    if not res.mle_retvals.get("converged", False):
+        raise ValueError(
+            f"the quasi-likelihood fit did not converge in 50 Newton steps (last: {est}); the data do not pin "
+            "the parameters down (e.g. no systematic increase of the cost with size)."
+        )
+    if not np.all(np.isfinite(res.bse)):
+        raise ValueError(f"the Hessian is singular at the estimate ({est}); the parameters are not identified by these data.")
     return res
 
 
@@ -505,23 +589,26 @@ def _durations(df: pd.DataFrame, name: str) -> np.ndarray:
         vals = np.where(nat, np.nan, vals / SESSION.value)
         tmp = pd.DataFrame({"duration": vals}, index=df.index)
         return check_numeric_column(tmp, "duration", name, min_val=0.0, include_min=False)
-    return check_numeric_column(df, "duration", name, min_val=0.0, include_min=False)
+    return _fast_numeric_column(df, "duration", name, min_val=0.0, include_min=False)
 
 
 def _execution_arrays(executions: pd.DataFrame, need_duration: bool, name: str = "executions") -> dict:
     check_frame(executions, name, ["quantity", "daily_volume", "sigma"])
     out = {}
-    out["quantity"] = check_numeric_column(executions, "quantity", name, min_val=0.0, include_min=False)
-    out["daily_volume"] = check_numeric_column(executions, "daily_volume", name, min_val=0.0, include_min=False)
-    out["sigma"] = check_numeric_column(executions, "sigma", name, min_val=0.0, include_min=False)
+    out["quantity"] = _fast_numeric_column(executions, "quantity", name, min_val=0.0, include_min=False)
+    out["daily_volume"] = _fast_numeric_column(executions, "daily_volume", name, min_val=0.0, include_min=False)
+    out["sigma"] = _fast_numeric_column(executions, "sigma", name, min_val=0.0, include_min=False)
     has_prices = "arrival_price" in executions.columns and "avg_price" in executions.columns
     if has_prices:
         check_frame(executions, name, ["side"])
-        arrival = check_numeric_column(executions, "arrival_price", name, min_val=0.0, include_min=False)
-        avg = check_numeric_column(executions, "avg_price", name, min_val=0.0, include_min=False)
-        out["cost"] = _side_sign(executions["side"], name) * (avg - arrival) / arrival
+        arrival = _fast_numeric_column(executions, "arrival_price", name, min_val=0.0, include_min=False)
+        avg = _fast_numeric_column(executions, "avg_price", name, min_val=0.0, include_min=False)
+        cost = avg - arrival
+        cost /= arrival
+        cost *= _side_sign(executions["side"], name)
+        out["cost"] = cost
     elif "shortfall_bps" in executions.columns:
-        out["cost"] = check_numeric_column(executions, "shortfall_bps", name) / 1e4
+        out["cost"] = _fast_numeric_column(executions, "shortfall_bps", name) / 1e4
     else:
         raise ValueError(
             f"{name} needs columns ['arrival_price', 'avg_price'] (with 'side') or 'shortfall_bps'; "
@@ -534,22 +621,71 @@ def _execution_arrays(executions: pd.DataFrame, need_duration: bool, name: str =
     return out
 
 
+def _median(a: np.ndarray) -> float:
+    """Median of a finite 1-D array: one single-pivot partition (``np.median``
+    partitions around two pivots and checks for NaN; a few times slower)."""
+    k = a.size // 2
+    p = np.partition(a, k)
+    return float(p[k]) if a.size % 2 else 0.5 * (float(p[k]) + float(p[:k].max()))
+
+
 def _side_sign(side: pd.Series, name: str) -> np.ndarray:
+    """+1.0 for "BUY" / +1, -1.0 for "SELL" / -1; anything else (NaN included) raises.
+
+    Text sides cost two vectorised equality passes (no fancy indexing, no
+    per-row Python); a categorical ``side`` costs only its few categories.
+    """
     if pd.api.types.is_numeric_dtype(side.dtype) and not pd.api.types.is_bool_dtype(side.dtype):
         s = side.to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isin(s, [1.0, -1.0])
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} column 'side' has {s[pos]!r} at row {side.index[pos]!r}; must be 'BUY'/'SELL' or +1/-1.")
+        ok = np.abs(s) == 1.0  # NaN fails too
+        if not ok.all():
+            pos = int(np.flatnonzero(~ok)[0])
+            raise ValueError(f"{name} column 'side' has {float(s[pos])!r} at row {side.index[pos]!r}; must be 'BUY'/'SELL' or +1/-1.")
         return s
-    vals = side.to_numpy()
-    buy = vals == "BUY"
-    rest = np.flatnonzero(~buy)
-    bad = vals[rest] != "SELL"
-    if bad.any():
-        pos = int(rest[np.flatnonzero(bad)[0]])
-        raise ValueError(f"{name} column 'side' has {vals[pos]!r} at row {side.index[pos]!r}; must be 'BUY' or 'SELL'.")
-    return np.where(buy, 1.0, -1.0)
+    if isinstance(side.dtype, pd.CategoricalDtype):
+        labels = np.asarray(side.cat.categories, dtype=object)
+        lookup = np.append(np.where(labels == "BUY", 1.0, np.where(labels == "SELL", -1.0, 0.0)), 0.0)
+        sign = lookup[side.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing 0
+    else:
+        vals = side.to_numpy()
+        if vals.dtype == object:
+            buy, sell = vals == "BUY", vals == "SELL"
+        else:  # e.g. pyarrow-backed strings: let pandas compare natively
+            buy = (side == "BUY").to_numpy(dtype=bool, na_value=False)
+            sell = (side == "SELL").to_numpy(dtype=bool, na_value=False)
+        sign = buy.astype(np.float64)
+        sign -= sell
+    if not sign.all():
+        pos = int(np.flatnonzero(sign == 0)[0])
+        value = side.iloc[pos]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise ValueError(f"{name} column 'side' has {value!r} at row {side.index[pos]!r}; must be 'BUY' or 'SELL'.")
+    return sign
+
+
+def _ols_one_regressor(y: np.ndarray, x: np.ndarray, cov_type: str):
+    r"""statsmodels OLS of ``y`` on one regressor without intercept, without the SVD.
+
+    ``OLS.fit(method="pinv")`` takes two SVDs of the n x 1 design to find its
+    pseudo-inverse, which for one non-zero column is exactly
+    :math:`x^\top / (x^\top x)`.  We set the same model attributes that
+    ``fit`` sets and build the same ``OLSResults``, so covariance types,
+    ``summary()`` and every other statistic are statsmodels' own (a test pins
+    them to ``sm.OLS(...).fit()``).
+    """
+    from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
+
+    model = sm.OLS(y, x[:, None], hasconst=False)
+    xx = float(x @ x)
+    inv = np.array([[1.0 / xx]])
+    model.pinv_wexog = (x / xx)[None, :]
+    model.normalized_cov_params = inv
+    model.wexog_singular_values = np.array([np.sqrt(xx)])
+    model.rank = 1
+    model.df_model = 1.0 - model.k_constant  # rank - k_constant, as fit sets it
+    model.df_resid = float(x.size - 1)
+    beta = np.array([float(x @ y) / xx])
+    return RegressionResultsWrapper(OLSResults(model, beta, normalized_cov_params=inv, cov_type=cov_type))
 
 
 def _power_spec(x: np.ndarray) -> _MeanSpec:
@@ -755,8 +891,11 @@ def fit_impact(
         ``sigma``
             Daily volatility, fraction of price, > 0.
         ``side``, ``arrival_price``, ``avg_price``
-            ``"BUY"``/``"SELL"`` (or +1/-1), arrival price and average fill
-            price ($, > 0).  The cost is ``side * (avg - arrival) / arrival``.
+            ``"BUY"``/``"SELL"`` (text or categorical; or +1/-1), arrival
+            price and average fill price ($, > 0).  The cost is
+            ``side * (avg - arrival) / arrival``.  Reading a million text
+            sides costs tens of milliseconds; a categorical or numeric side
+            almost nothing.
         ``shortfall_bps``
             Used instead when the prices are absent: cost in bps, positive = cost.
         ``duration``
@@ -782,7 +921,10 @@ def fit_impact(
     ValueError
         Missing columns, NaN/inf, non-positive quantity, volume, volatility,
         price or duration (naming the column and row), an unknown side, fewer
-        rows than parameters + 2, or no variation in Q/V.
+        rows than parameters + 2, no variation in Q/V or in the cost, and a
+        likelihood fit that does not converge or whose Hessian is singular
+        (the data do not identify the parameters; no NaN standard errors are
+        returned).
 
     Notes
     -----
@@ -842,19 +984,29 @@ def fit_impact(
             f"quantity / daily_volume is constant ({x[0]:.6g}) in all {n} rows; the exponent cannot be estimated."
         )
     y = arr["cost"] / arr["sigma"]
-    data = {"participation": x, "sigma": arr["sigma"], "cost_bps": 1e4 * arr["cost"], "y": y}
+    if np.ptp(y) == 0:
+        raise ValueError(
+            f"executions cost / sigma is the same ({y[0]:.6g}) in all {n} rows; there is no variation to fit."
+        )
+    # sigma and duration may be read-only views of the caller's frame (see _fast_numeric_column);
+    # the results object keeps its own copies, so editing the frame later cannot change it.
+    data = {"participation": x, "sigma": arr["sigma"].copy(), "cost_bps": 1e4 * arr["cost"], "y": y}
     if "duration" in arr:
-        data["duration"] = arr["duration"]
-    horizon = float(np.median(arr["duration"])) if "duration" in arr else 1.0
+        data["duration"] = arr["duration"].copy()
+    # The Almgren-Chriss model has no horizon; skip the median there.
+    horizon = _median(arr["duration"]) if "duration" in arr and model != "almgren_chriss" else 1.0
 
     if linear:
         d = 0.5 if model == "sqrt" else 1.0
-        res = sm.OLS(y, (np.sqrt(x) if d == 0.5 else x)[:, None], hasconst=False).fit(cov_type=cov_type)
+        res = _ols_one_regressor(y, np.sqrt(x) if d == 0.5 else x, cov_type)
         Y = float(res.params[0])
         fitted_model: _ImpactModel = (SquareRootImpact if model == "sqrt" else LinearImpact)(Y, horizon=horizon)
         names = ["Y"]
     elif model == "power":
-        res = _fit_nls(y, _power_spec(x), cov_type)
+        try:
+            res = _fit_nls(y, _power_spec(x), cov_type)
+        except ValueError as exc:
+            raise ValueError(f"fit_impact(model='power'): {exc}") from None
         Y, delta = (float(v) for v in res.params[:2])
         if not delta > 0:
             raise ValueError(f"fitted delta == {delta:.4g}, must be > 0; the costs show no increase with Q/V.")
@@ -864,7 +1016,10 @@ def fit_impact(
         z = x / arr["duration"]
         if np.ptp(np.log(z) - alpha * np.log(x)) < 1e-12:
             raise ValueError("duration does not vary independently of Q/V; gamma and eta cannot be told apart.")
-        res = _fit_nls(y, _ac_spec(x, z, alpha), cov_type)
+        try:
+            res = _fit_nls(y, _ac_spec(x, z, alpha), cov_type)
+        except ValueError as exc:
+            raise ValueError(f"fit_impact(model='almgren_chriss'): {exc}") from None
         g, e, b = (float(v) for v in res.params[:3])
         if not b > 0:
             raise ValueError(f"fitted beta == {b:.4g}, must be > 0; temporary impact shows no increase with the rate.")
@@ -886,6 +1041,11 @@ def _check_times(df: pd.DataFrame, name: str) -> pd.DatetimeIndex:
     t = pd.DatetimeIndex(df["time"])
     if t.tz is None:
         raise ValueError(f"{name} column 'time' must be timezone-aware (e.g. {TIMEZONE}).")
+    nat = t.isna()
+    if nat.any():
+        # A NaT would otherwise fall outside every interval (OFI) or every sub-period (groupby drops it).
+        pos = int(np.flatnonzero(nat)[0])
+        raise ValueError(f"{name} column 'time' has NaT at row {df.index[pos]!r}; every row needs a time.")
     return t.tz_convert(TIMEZONE).as_unit("ns")
 
 
@@ -976,7 +1136,8 @@ class TradeFlowFit:
         Index ``(ticker, form)`` with form ``linear`` or ``concave``; columns
         ``coef`` (bps per unit of signed_fraction^exponent), ``se``, ``t``,
         ``exponent`` (1 for linear), ``exponent_se``, ``exponent_lower``,
-        ``exponent_upper`` (95 %), ``r2``, ``n``, ``cov_type``.
+        ``exponent_upper`` (95 %), ``r2``, ``n``, ``cov_type``, ``maxlags``
+        (HAC lags; 0 without HAC).
     results : dict
         statsmodels results keyed by ``(ticker, form)``.
     data : DataFrame
@@ -1003,7 +1164,7 @@ class TradeFlowFit:
         signed flow of that size caused in the data, :math:`c\,(q/V)^{\psi}` bps:
         ``PowerLawImpact(Y = c / (1e4 sigma), delta = psi, horizon = interval /
         session)``, so that a child at the interval's average volume
-        :math:`v = V 	imes 	ext{interval}/	ext{session}` pays exactly that.
+        :math:`v = V \times \text{interval}/\text{session}` pays exactly that.
         This is the impact of anonymous aggregate flow over the whole interval,
         an upper end for a child that trades inside it, and it has no memory
         across intervals.
@@ -1026,7 +1187,9 @@ class TradeFlowFit:
         t = self.table.drop(columns=["cov_type"])
         head = (
             "Trade-flow impact: mid change (bps) per interval on signed volume / daily volume\n"
-            f"covariance: {self.table['cov_type'].iloc[0]}\n"
+            f"covariance: {self.table['cov_type'].iloc[0]}"
+            + (" (Newey-West, Bartlett kernel; lags in column maxlags)" if self.table["cov_type"].iloc[0] == "HAC" else "")
+            + "\n"
         )
         return head + t.to_string(float_format=lambda v: f"{v:.4g}")
 
@@ -1044,10 +1207,14 @@ def fit_trade_flow(
     bars : DataFrame
         Bars (see :func:`trade_flow_impact`) or the table it returns.
     cov_type : {"HAC", "HC0", "nonrobust"}, default "HAC"
-        Newey-West (Bartlett) HAC by default: consecutive intervals share
-        order-flow persistence, so their errors are autocorrelated.
+        Newey-West (Bartlett kernel) HAC by default: consecutive intervals
+        share order-flow persistence, so their errors are autocorrelated.
+        No small-sample correction, for the linear and the concave fit alike.
     maxlags : int, optional
-        HAC lags; default :math:`\lfloor 4 (n/100)^{2/9} \rfloor`.
+        HAC lags; default :math:`\max(1, \lfloor 4 (n/100)^{2/9} \rfloor)`
+        with :math:`n` the ticker's number of intervals, the rule of thumb of
+        Newey & West (1994) (4 lags for 390 one-minute bars).  The lags used
+        are in ``table.maxlags``.
 
     Returns
     -------
@@ -1067,14 +1234,23 @@ def fit_trade_flow(
     covariance, so :math:`\psi` comes with a standard error and a 95 %
     interval.  :math:`\psi < 1` is the concavity that the square-root law
     and Cont et al. (2014, section 5) describe for volume-based regressions.
+
+    References
+    ----------
+    Newey, W. K. and West, K. D. (1994). Automatic lag selection in
+    covariance matrix estimation. *Review of Economic Studies*, 61(4), 631-653.
     """
     check_choice(cov_type, "cov_type", ["HAC", "HC0", "nonrobust"])
     if maxlags is not None:
         maxlags = int(check_scalar(maxlags, "maxlags", min_val=0, integer=True))
     table = bars if "signed_fraction" in getattr(bars, "columns", []) else trade_flow_impact(bars)
-    check_frame(table, "bars", ["ticker", "signed_fraction", "mid_change_bps"])
+    check_frame(table, "bars", ["ticker", "time", "signed_fraction", "mid_change_bps"])
+    times = _check_times(table, "bars")
+    positions = table.groupby("ticker", sort=True).indices
     rows, results = [], {}
     for ticker, g in table.groupby("ticker", sort=True):
+        # HAC weights neighbours in row order, so rows must be in time order.
+        check_sorted_unique(times[positions[ticker]], f"bars time for {ticker}")
         x = check_numeric_column(g, "signed_fraction", "bars")
         y = check_numeric_column(g, "mid_change_bps", "bars")
         n = x.size
@@ -1088,17 +1264,22 @@ def fit_trade_flow(
             kw["cov_kwds"] = {"maxlags": lags}
         lin = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit(**kw)
         results[(ticker, "linear")] = lin
+        hac = lags if cov_type == "HAC" else 0
         rows.append({"ticker": ticker, "form": "linear", "coef": lin.params[1], "se": lin.bse[1],
                      "t": lin.tvalues[1], "exponent": 1.0, "exponent_se": np.nan, "exponent_lower": np.nan,
-                     "exponent_upper": np.nan, "r2": lin.rsquared, "n": n, "cov_type": cov_type})
-        con = _fit_nls(y, _concave_spec(x), cov_type, kw.get("cov_kwds"))
+                     "exponent_upper": np.nan, "r2": lin.rsquared, "n": n, "cov_type": cov_type, "maxlags": hac})
+        try:
+            con = _fit_nls(y, _concave_spec(x), cov_type, kw.get("cov_kwds"))
+        except ValueError as exc:
+            raise ValueError(f"concave trade-flow fit for ticker {ticker!r}: {exc}") from None
         results[(ticker, "concave")] = con
         r = y - con.model.spec.mean(np.asarray(con.params)[:-1])
         ci = np.asarray(con.conf_int(0.05))
         r2 = 1.0 - float(r @ r) / float(((y - y.mean()) ** 2).sum())
         rows.append({"ticker": ticker, "form": "concave", "coef": con.params[1], "se": con.bse[1],
                      "t": con.params[1] / con.bse[1], "exponent": con.params[2], "exponent_se": con.bse[2],
-                     "exponent_lower": ci[2, 0], "exponent_upper": ci[2, 1], "r2": r2, "n": n, "cov_type": cov_type})
+                     "exponent_lower": ci[2, 0], "exponent_upper": ci[2, 1], "r2": r2, "n": n, "cov_type": cov_type,
+                     "maxlags": hac})
     out = pd.DataFrame(rows).set_index(["ticker", "form"])
     return TradeFlowFit(out, results, table.reset_index(drop=True))
 
@@ -1138,9 +1319,10 @@ def order_flow_imbalance(
 
     Notes
     -----
-    Cont, Kukanov & Stoikov (2014), eq. (2): for consecutive book states
-    :math:`n-1, n` with best bid :math:`P^B`, bid size :math:`q^B`, best ask
-    :math:`P^A` and ask size :math:`q^A`,
+    Cont, Kukanov & Stoikov (2014, section 2), the contribution of the
+    :math:`n`-th book event, from consecutive best-quote states
+    :math:`n-1, n` with best bid :math:`P^B` ($), bid size :math:`q^B`
+    (shares), best ask :math:`P^A` and ask size :math:`q^A`,
 
     .. math::
         e_n = \mathbb{1}_{P^B_n \ge P^B_{n-1}} q^B_n
@@ -1150,8 +1332,18 @@ def order_flow_imbalance(
 
     and :math:`\mathrm{OFI}_k = \sum_{n \in k} e_n` over the events of
     interval :math:`k` (the first event of a ticker-day has no predecessor and
-    contributes 0).  An event stamped exactly on a boundary opens the next
-    interval; the state at an interval's end is the book after its last event.
+    contributes 0).  The inequalities are weak, as in the paper: an unchanged
+    best bid contributes :math:`q^B_n - q^B_{n-1}` (the change in the queue),
+    a bid that moves up contributes the whole new queue :math:`q^B_n`, one that
+    moves down minus the whole old queue :math:`-q^B_{n-1}`; the ask side
+    mirrors it with the opposite sign.  An event stamped exactly on a boundary
+    opens the next interval; the state at an interval's end is the book after
+    its last event.
+
+    References
+    ----------
+    Cont, R., Kukanov, A. and Stoikov, S. (2014). The price impact of order
+    book events. *Journal of Financial Econometrics*, 12(1), 47-88.
     """
     td = _parse_freq(freq)
     tick_size = check_scalar(tick_size, "tick_size", min_val=0.0, include_min=False)
@@ -1166,7 +1358,13 @@ def order_flow_imbalance(
         tt_all = _check_times(trades, "trades")
         tsz = check_numeric_column(trades, "size", "trades", min_val=0.0)
         tsg = check_numeric_column(trades, "sign", "trades")
+        if not (np.abs(tsg) == 1.0).all():
+            pos = int(np.flatnonzero(np.abs(tsg) != 1.0)[0])
+            raise ValueError(
+                f"trades column 'sign' has {tsg[pos]} at row {trades.index[pos]!r}; must be +1 (buyer-initiated) or -1."
+            )
         tick_tr = trades["ticker"].astype(str).to_numpy()
+        day_tr = tt_all.normalize()
     tickers = quotes["ticker"].astype(str).to_numpy()
     frames = []
     for ticker in pd.unique(tickers):
@@ -1215,7 +1413,7 @@ def order_flow_imbalance(
                 }
             )
             if trades is not None:
-                ts = (tick_tr == ticker) & (tt_all.normalize() == day)
+                ts = (tick_tr == ticker) & (day_tr == day)
                 ti = np.searchsorted(edges, tt_all.asi8[ts], side="right") - 1
                 ok = (ti >= 0) & (ti < nb)
                 frame["trade_imbalance"] = np.bincount(ti[ok], weights=(tsz[ts] * tsg[ts])[ok], minlength=nb)
@@ -1234,8 +1432,9 @@ class OFIFit:
     table : DataFrame
         Index ``ticker`` or ``(ticker, subperiod)``: ``alpha`` (ticks),
         ``beta`` (ticks per share of OFI), ``se``, ``t``, ``pvalue``, ``r2``,
-        ``n``, ``depth`` (mean, shares) and ``beta_depth`` (beta x depth, which
-        Cont et al. find roughly constant).
+        ``n``, ``depth`` (mean, shares), ``beta_depth`` (beta x depth, which
+        Cont et al. find roughly constant) and ``maxlags`` (HAC lags; 0
+        without HAC).
     results : dict
         statsmodels ``RegressionResults`` keyed like ``table``'s index.
     by_ticker : DataFrame
@@ -1245,17 +1444,24 @@ class OFIFit:
         (NaN without sub-periods).
     regressor : str
         ``"ofi"`` or ``"trade_imbalance"``.
+    cov_type : str
+        Covariance of the standard errors (``"HAC"``: Newey-West, lags in
+        ``table.maxlags``).
     """
 
     table: pd.DataFrame
     results: dict
     by_ticker: pd.DataFrame
     regressor: str
+    cov_type: str = "HAC"
 
     def summary(self) -> str:
         head = (
             f"Price impact of {self.regressor}: mid change (ticks) = alpha + beta * {self.regressor} (shares)\n"
-            "Cont, Kukanov & Stoikov (2014): average R^2 about 0.65 (10 s intervals, 30 min sub-periods)\n\n"
+            "Cont, Kukanov & Stoikov (2014): average R^2 about 0.65 (10 s intervals, 30 min sub-periods)\n"
+            f"standard errors: {self.cov_type}"
+            + (" (Newey-West, Bartlett kernel; lags in column maxlags)" if self.cov_type == "HAC" else "")
+            + "\n\n"
         )
         return (
             head
@@ -1285,9 +1491,14 @@ def fit_ofi(
     regressor : {"ofi", "trade_imbalance"}
         ``trade_imbalance`` needs the table built with ``trades=``.
     cov_type : {"HAC", "HC1", "nonrobust"}, default "HAC"
-        Newey-West HAC: order flow is persistent across consecutive intervals.
+        Newey-West HAC (Bartlett kernel, no small-sample correction): order
+        flow is persistent across consecutive intervals.  Cont et al. report
+        OLS; the estimates are the same, only the standard errors differ.
     maxlags : int, optional
-        HAC lags; default :math:`\lfloor 4 (n/100)^{2/9} \rfloor`.
+        HAC lags; default :math:`\max(1, \lfloor 4 (n/100)^{2/9} \rfloor)`
+        with :math:`n` the intervals in each regression, the rule of thumb of
+        Newey & West (1994): 4 lags for the 180 ten-second intervals of a
+        30-minute sub-period.  The lags used are in ``table.maxlags``.
 
     Returns
     -------
@@ -1303,6 +1514,14 @@ def fit_ofi(
     find :math:`\hat\beta_i \approx c / D_i^{\lambda}` with :math:`\lambda`
     near 1, :math:`D_i` the average depth; ``by_ticker.depth_exponent`` is
     the OLS estimate of :math:`\lambda` across sub-periods.
+
+    References
+    ----------
+    Cont, R., Kukanov, A. and Stoikov, S. (2014). The price impact of order
+    book events. *Journal of Financial Econometrics*, 12(1), 47-88.
+
+    Newey, W. K. and West, K. D. (1994). Automatic lag selection in
+    covariance matrix estimation. *Review of Economic Studies*, 61(4), 631-653.
     """
     check_choice(regressor, "regressor", ["ofi", "trade_imbalance"])
     check_choice(cov_type, "cov_type", ["HAC", "HC1", "nonrobust"])
@@ -1334,9 +1553,13 @@ def fit_ofi(
                 f"{label} has {n} intervals with {regressor} range {np.ptp(x) if n else 0}; "
                 "a regression needs at least 4 intervals and a varying regressor (use a longer subperiod)."
             )
+        # HAC weights neighbours in row order, so rows must be in time order.
+        check_sorted_unique(t[idx], f"table time for {label}")
         kw = {"cov_type": cov_type}
+        lags = 0
         if cov_type == "HAC":
-            kw["cov_kwds"] = {"maxlags": _newey_west_lags(n) if maxlags is None else maxlags}
+            lags = _newey_west_lags(n) if maxlags is None else maxlags
+            kw["cov_kwds"] = {"maxlags": lags}
         res = sm.OLS(y, sm.add_constant(x, has_constant="add")).fit(**kw)
         results[k] = res
         depth = float(d_all[idx].mean())
@@ -1352,6 +1575,7 @@ def fit_ofi(
                 "n": n,
                 "depth": depth,
                 "beta_depth": res.params[1] * depth,
+                "maxlags": lags,
             }
         )
     index = ["ticker", "subperiod"] if subperiod is not None else ["ticker"]
@@ -1377,4 +1601,4 @@ def fit_ofi(
                 "depth_exponent_se": lam_se,
             }
         )
-    return OFIFit(out, results, pd.DataFrame(agg).set_index("ticker"), regressor)
+    return OFIFit(out, results, pd.DataFrame(agg).set_index("ticker"), regressor, cov_type)

@@ -33,6 +33,7 @@ def metaorders(
     participation_median: float = 2e-3,
     participation_log_sd: float = 1.3,
     noise: float | None = None,
+    noise_scaling: str = "constant",
 ) -> pd.DataFrame:
     r"""Parent orders whose costs follow an impact model with known parameters.
 
@@ -53,6 +54,11 @@ def metaorders(
         and 2.5e-2 of daily volume, the range of institutional metaorders.
     noise : float, optional
         Overrides ``params["noise"]``.
+    noise_scaling : {"constant", "sqrt_duration"}, default "constant"
+        ``"constant"``: the noise of :math:`C/\sigma` has standard deviation
+        :math:`s`.  ``"sqrt_duration"``: :math:`s\sqrt{T}`, the diffusion of
+        the price over the execution (heteroskedastic, as real shortfalls are;
+        for checking the robust standard errors).
 
     Returns
     -------
@@ -73,7 +79,8 @@ def metaorders(
         C/\sigma = \tfrac{\gamma}{2} x^{\alpha} + \eta\,(x/T)^{\beta} + s z,
 
     and the average price is :math:`S_0 (1 + \epsilon C)` with :math:`\epsilon`
-    = +1 for a buy, -1 for a sell.
+    = +1 for a buy, -1 for a sell.  With ``noise_scaling="sqrt_duration"`` the noise term is
+    :math:`s\sqrt{T}\,z`.
 
     Examples
     --------
@@ -98,10 +105,18 @@ def metaorders(
     extra = keys - allowed
     if extra:
         raise ValueError(f"params has unknown keys {sorted(extra)} for the {kind} model; allowed {sorted(allowed)}.")
-    p = {k: check_scalar(v, f"params[{k!r}]") for k, v in params.items()}
+    # Exponents must be > 0 (a cost falling with size is not impact); coefficients may be any real.
+    positive = {"delta", "beta", "alpha"}
+    p = {
+        k: check_scalar(v, f"params[{k!r}]", min_val=0.0 if k in positive | {"noise"} else None,
+                        include_min=k not in positive)
+        for k, v in params.items()
+    }
     s = check_scalar(noise if noise is not None else p.get("noise", 0.3), "noise", min_val=0.0)
     med = check_scalar(participation_median, "participation_median", min_val=0.0, max_val=0.5, include_min=False)
     lsd = check_scalar(participation_log_sd, "participation_log_sd", min_val=0.0)
+    if noise_scaling not in ("constant", "sqrt_duration"):
+        raise ValueError(f"noise_scaling == {noise_scaling!r}, must be one of ['constant', 'sqrt_duration'].")
     g = _rng(rng)
 
     V = np.round(2e6 * np.exp(0.8 * g.standard_normal(n)))
@@ -117,7 +132,8 @@ def metaorders(
         f = p["Y"] * x ** p["delta"]
     else:
         f = 0.5 * p["gamma"] * x ** p.get("alpha", 1.0) + p["eta"] * (x / T) ** p.get("beta", 0.6)
-    cost = sigma * (f + s * g.standard_normal(n))
+    scale = s * np.sqrt(T) if noise_scaling == "sqrt_duration" else s
+    cost = sigma * (f + scale * g.standard_normal(n))
     return pd.DataFrame(
         {
             "side": np.where(side > 0, "BUY", "SELL"),

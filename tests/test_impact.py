@@ -474,3 +474,209 @@ def test_published_table():
     assert p["eta (temporary coefficient)"] == 0.142
     assert p["beta (temporary exponent)"] == 0.6
     assert p["mean R^2 of OFI regressions (10 s in 30 min)"] == 0.65
+
+
+# ----------------------------------------------------------------- review fixes (issue 3)
+
+
+def test_protocol_methods_reject_nan_and_negative():
+    # The simulator's per-child methods used to turn a NaN or negative child into 0 impact.
+    sq, ac = SquareRootImpact(1.0), AlmgrenChrissImpact(0.3, 0.15)
+    with pytest.raises(ValueError, match=r"shares\[1\] == nan, must be finite"):
+        sq.temporary_impact([10.0, np.nan], 1000.0, 1e6, 0.02)
+    with pytest.raises(ValueError, match=r"shares\[0\] == -5.0, must be >= 0"):
+        ac.temporary_impact(-5.0, 1000.0, 1e6, 0.02)
+    with pytest.raises(ValueError, match=r"shares\[0\] == -5.0, must be >= 0"):
+        ac.permanent_impact(-5.0, 1e6, 0.02)
+    with pytest.raises(ValueError, match=r"sigma\[0\] == nan, must be finite"):
+        sq.temporary_impact(10.0, 1000.0, 1e6, np.nan)
+    with pytest.raises(ValueError, match=r"daily_volume\[0\] == 0.0, must be > 0"):
+        ac.permanent_impact(10.0, 0.0, 0.02)
+    with pytest.raises(ValueError, match=r"bin_volume\[0\] == inf, must be finite"):
+        ac.temporary_impact(10.0, np.inf, 1e6, 0.02)
+    # Clean input: unchanged values, and zero shares in an empty bin still cost nothing.
+    assert sq.temporary_impact([0.0, 10.0], [0.0, 1000.0], 1e6, 0.02).tolist() == [0.0, 0.02 * 0.1]
+
+
+def test_linear_fit_is_statsmodels_ols_exactly():
+    # fit_impact skips OLS.fit's SVD of the one-column design; every statistic must stay statsmodels' own.
+    import statsmodels.api as sm
+
+    df = metaorders(3_000, TRUE_POWER, rng=21)
+    x = np.sqrt(df["quantity"] / df["daily_volume"]).to_numpy()
+    y = (df["shortfall_bps"] / 1e4 / df["sigma"]).to_numpy()
+    for cov in ("nonrobust", "HC0", "HC1", "HC2", "HC3"):
+        got = fit_impact(df, "sqrt", cov_type=cov).results
+        want = sm.OLS(y, x[:, None], hasconst=False).fit(cov_type=cov)
+        for attr in ("params", "bse", "tvalues", "pvalues", "rsquared", "llf", "aic", "bic", "df_model", "df_resid", "scale"):
+            np.testing.assert_allclose(getattr(got, attr), getattr(want, attr), rtol=1e-10, err_msg=f"{cov} {attr}")
+        np.testing.assert_allclose(got.conf_int(0.1), want.conf_int(0.1), rtol=1e-10)
+        strip = lambda r: [ln for ln in str(r.summary()).splitlines() if "Date:" not in ln and "Time:" not in ln]  # noqa: E731
+        assert strip(got) == strip(want)
+
+
+def test_side_as_category_numbers_or_text_gives_the_same_fit():
+    df = metaorders(2_000, TRUE_POWER, rng=22)
+    want = fit_impact(df, "power").params
+    for side in (df["side"].astype("category"), df["side"].astype(object), np.where(df["side"] == "BUY", 1, -1)):
+        pd.testing.assert_series_equal(fit_impact(df.assign(side=side), "power").params, want, rtol=1e-12)
+
+
+def test_side_errors_name_the_row_and_value(small):
+    bad = small.assign(side=np.where(small["side"] == "BUY", 1.0, -1.0))
+    bad.loc[2, "side"] = 0.0
+    with pytest.raises(ValueError, match=r"column 'side' has 0.0 at row 2; must be 'BUY'/'SELL' or \+1/-1"):
+        fit_impact(bad)
+    bad = small.assign(side=small["side"].astype("category").cat.add_categories(["HOLD"]))
+    bad.loc[9, "side"] = "HOLD"
+    with pytest.raises(ValueError, match=r"column 'side' has 'HOLD' at row 9; must be 'BUY' or 'SELL'"):
+        fit_impact(bad)
+    bad = small.copy()
+    bad.loc[4, "side"] = None
+    with pytest.raises(ValueError, match=r"column 'side' has nan at row 4; must be 'BUY' or 'SELL'"):
+        fit_impact(bad)
+
+
+@pytest.mark.parametrize("n", [201, 200])
+def test_horizon_is_the_median_duration(n):
+    df = metaorders(n, TRUE_POWER, rng=23)
+    assert fit_impact(df, "sqrt").model.horizon == float(np.median(df["duration"]))
+
+
+def test_power_fit_sandwich_by_hand():
+    # HC0 of the Gaussian quasi-likelihood = the NLS sandwich A^-1 (sum r_i^2 J_i J_i') A^-1 with
+    # A = J'J - sum r_i Hess f_i; "nonrobust" = s^2 A^-1 with s^2 = SSR / n (the MLE of the scale).
+    df = metaorders(3_000, TRUE_POWER, rng=24)
+    fit = fit_impact(df, "power")
+    x = (df["quantity"] / df["daily_volume"]).to_numpy()
+    y = (df["shortfall_bps"] / 1e4 / df["sigma"]).to_numpy()
+    Y, d = fit.params
+    f = Y * x**d
+    r = y - f
+    J = np.column_stack([x**d, f * np.log(x)])
+    curv = np.array([[0.0, r @ (x**d * np.log(x))], [r @ (x**d * np.log(x)), r @ (f * np.log(x) ** 2)]])
+    Ainv = np.linalg.inv(J.T @ J - curv)
+    hc0 = Ainv @ ((J * r[:, None] ** 2).T @ J) @ Ainv
+    np.testing.assert_allclose(fit.bse, np.sqrt(np.diag(hc0)), rtol=1e-6)
+    plain = fit_impact(df, "power", cov_type="nonrobust")
+    np.testing.assert_allclose(plain.bse, np.sqrt(np.diag(Ainv * (r @ r) / len(r))), rtol=1e-6)
+
+
+def test_ofi_hac_is_newey_west_by_hand(real_ofi):
+    fit = fit_ofi(real_ofi)
+    key = fit.table.index[5]
+    row = fit.table.loc[key]
+    assert row["maxlags"] == 4  # floor(4 (180/100)^(2/9)) for 180 ten-second intervals
+    sub = real_ofi[(real_ofi["ticker"] == key[0]) & (real_ofi["time"] >= key[1])].head(int(row["n"]))
+    X = np.column_stack([np.ones(len(sub)), sub["ofi"].to_numpy()])
+    y = sub["mid_change_ticks"].to_numpy()
+    b = np.linalg.solve(X.T @ X, X.T @ y)
+    u = X * (y - X @ b)[:, None]
+    S = u.T @ u
+    for lag in range(1, 5):
+        G = u[lag:].T @ u[:-lag]
+        S += (1 - lag / 5) * (G + G.T)
+    Ainv = np.linalg.inv(X.T @ X)
+    assert row["beta"] == pytest.approx(b[1], rel=1e-10)
+    assert row["se"] == pytest.approx(np.sqrt((Ainv @ S @ Ainv)[1, 1]), rel=1e-8)
+    assert "Newey-West" in fit.summary()
+
+
+def test_trade_flow_reports_hac_lags():
+    fit = fit_trade_flow(ex.load_bars("1min"))
+    assert (fit.table["maxlags"] == 5).all()  # floor(4 (390/100)^(2/9))
+    assert (fit_trade_flow(ex.load_bars("1min"), cov_type="HC0").table["maxlags"] == 0).all()
+    assert "Newey-West" in fit.summary()
+
+
+def test_interval_fits_refuse_rows_out_of_time_order(real_ofi):
+    # HAC weights neighbouring rows: a shuffled table would silently give wrong standard errors.
+    shuffled = real_ofi.sample(frac=1.0, random_state=0)
+    with pytest.raises(ValueError, match=r"table time for \('AAPL', Timestamp\('2012-06-21 09:30:00-0400.*has unsorted"):
+        fit_ofi(shuffled)
+    tab = trade_flow_impact(ex.load_bars("1min"))
+    with pytest.raises(ValueError, match=r"bars time for AAPL has unsorted or duplicate timestamps"):
+        fit_trade_flow(tab.iloc[::-1])
+
+
+def test_ofi_and_trade_flow_refuse_missing_times():
+    q = _book([0, 1, 2], [10.0, 10.0, 10.0], [1, 2, 3], [10.1, 10.1, 10.1], [1, 1, 1])
+    q["time"] = q["time"].astype(object)
+    q.loc[1, "time"] = pd.NaT
+    q["time"] = pd.to_datetime(q["time"])
+    with pytest.raises(ValueError, match=r"quotes column 'time' has NaT at row 1"):
+        order_flow_imbalance(q)
+    tab = order_flow_imbalance(_book([0, 1], [10.0, 10.0], [1, 2], [10.1, 10.1], [1, 1]), "30min")
+    tab.loc[3, "time"] = pd.NaT
+    with pytest.raises(ValueError, match=r"table column 'time' has NaT at row 3"):
+        fit_ofi(tab, None)
+
+
+def test_ofi_trade_sign_must_be_plus_or_minus_one():
+    q = _book([0, 1], [10.0, 10.0], [1, 2], [10.1, 10.1], [1, 1])
+    tr = pd.DataFrame({"ticker": "TEST", "time": q["time"], "size": [100, 200], "sign": [1, 2]})
+    with pytest.raises(ValueError, match=r"trades column 'sign' has 2.0 at row 1; must be \+1"):
+        order_flow_imbalance(q, trades=tr)
+
+
+def test_almgren_chriss_schedule_and_cost_bps_agree_as_documented():
+    # N equal children over T sessions: same temporary cost; permanent (N-1)/(2N) I instead of I/2.
+    m = AlmgrenChrissImpact(gamma=0.4, eta=0.15, beta=0.6)
+    Q, V, sigma, N = 62_400, 1e6, 0.02, 78  # 800 shares a child, no rounding
+    T = N / 390
+    sched = ex.twap([Q], N)
+    got = m.schedule_cost_bps(sched, np.full(N, V / 390), V, sigma)[0]
+    want = float(m.cost_bps(Q, V, sigma, duration=T)) - 1e4 * 0.4 * sigma * (Q / V) / (2 * N)
+    assert got == pytest.approx(want, rel=1e-12)
+
+
+def test_synthetic_rejects_non_positive_exponents():
+    with pytest.raises(ValueError, match=r"params\['delta'\] == -0.5, must be > 0"):
+        metaorders(10, {"Y": 1.0, "delta": -0.5}, rng=0)
+    with pytest.raises(ValueError, match=r"params\['noise'\] == -0.1, must be >= 0"):
+        metaorders(10, {"gamma": 0.3, "eta": 0.1, "noise": -0.1}, rng=0)
+
+
+def test_trade_flow_to_model_charges_the_fitted_mid_move():
+    fit = fit_trade_flow(ex.load_bars("1min"))
+    c, psi = np.asarray(fit.results[("AAPL", "concave")].params)[1:3]
+    m = fit.to_model("AAPL", sigma=0.015)
+    V, q = 2e7, 20_000.0
+    v = V / 390  # a one-minute interval's average volume
+    assert m.horizon == pytest.approx(1 / 390)
+    assert m.temporary_impact(q, v, V, 0.015) * 1e4 == pytest.approx(c * (q / V) ** psi)
+    # Its docstring once held literal tab characters where "\times" and "\text" were meant.
+    assert "\t" not in type(fit).to_model.__doc__
+
+
+def test_likelihood_fit_refuses_to_return_an_unconverged_or_unidentified_estimate():
+    # Pure noise (Y = 0): Newton used to stop after 50 steps at delta ~ 7 with only a warning.
+    noise_only = metaorders(500, {"Y": 0.0, "delta": 0.55}, rng=0)
+    with pytest.raises(ValueError, match=r"fit_impact\(model='power'\): the quasi-likelihood fit did not converge"):
+        fit_impact(noise_only, "power")
+    flat = metaorders(500, TRUE_POWER, rng=0).drop(columns=["arrival_price", "avg_price"]).assign(shortfall_bps=0.0)
+    with pytest.raises(ValueError, match=r"cost / sigma is the same \(0\) in all 500 rows"):
+        fit_impact(flat, "almgren_chriss")
+
+
+def test_robust_intervals_cover_under_heteroskedastic_noise():
+    """Noise growing with sqrt(duration), as real shortfalls do: the sandwich (HC0) intervals still cover."""
+    hits, n_rep = np.zeros(2), 120
+    for seed in range(n_rep):
+        df = metaorders(3_000, TRUE_POWER, rng=3000 + seed, noise_scaling="sqrt_duration")
+        ci = fit_impact(df, "power").conf_int()
+        hits += [(ci.loc[k, "lower"] < TRUE_POWER[k] < ci.loc[k, "upper"]) for k in ("Y", "delta")]
+    cover = hits / n_rep
+    assert np.all((cover > 0.88) & (cover <= 0.99)), cover
+    with pytest.raises(ValueError, match=r"noise_scaling == 'linear', must be one of"):
+        metaorders(10, TRUE_POWER, rng=0, noise_scaling="linear")
+
+
+def test_fit_does_not_share_memory_with_the_input_frame():
+    df = metaorders(2_000, TRUE_POWER, rng=25)
+    fit = fit_impact(df, "sqrt")
+    before = fit.predict().copy(), fit.data.copy()
+    df.loc[0, "sigma"] = 0.5
+    df["duration"] *= 2.0
+    np.testing.assert_array_equal(fit.predict(), before[0])
+    pd.testing.assert_frame_equal(fit.data, before[1])
