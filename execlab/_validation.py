@@ -335,3 +335,20 @@ def check_sorted_unique(times: pd.Series | np.ndarray, name: str, *, strict: boo
         raise ValueError(
             f"{name} has {what} timestamps: {shown[pos - 1]} then {shown[pos]} at position {pos}."
         )
+
+
+def check_timedelta(x: object, name: str, *, example: str = "'1min'") -> pd.Timedelta:
+    """A positive time span (``'5min'``, a Timedelta, ...) as a ``pd.Timedelta``.
+
+    Raises
+    ------
+    ValueError
+        If ``x`` cannot be read as a time span or is not positive.
+    """
+    try:
+        td = pd.Timedelta(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} == {x!r}, must be a time span such as {example}.") from None
+    if pd.isna(td) or td <= pd.Timedelta(0):
+        raise ValueError(f"{name} == {x!r}, must be positive.")
+    return td

@@ -31,6 +31,7 @@ from ._validation import (
     row_label,
     check_sorted_unique,
     check_time_column,
+    check_timedelta,
 )
 
 __all__ = [
@@ -454,13 +455,7 @@ def _show_span(td: pd.Timedelta) -> str:
 
 def _parse_freq(freq: str | pd.Timedelta) -> pd.Timedelta:
     """Bar or bin length as a positive Timedelta."""
-    try:
-        td = pd.Timedelta(freq)
-    except (TypeError, ValueError):
-        raise ValueError(f"freq == {freq!r}, must be a time span such as '1min' or '5min'.") from None
-    if td <= pd.Timedelta(0):
-        raise ValueError(f"freq == {freq!r}, must be positive.")
-    return td
+    return check_timedelta(freq, "freq", example="'1min' or '5min'")
 
 
 def _time_average(q_ns: np.ndarray, values: np.ndarray, edges_ns: np.ndarray) -> np.ndarray:

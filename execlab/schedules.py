@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._validation import check_array, check_quantity, check_scalar
+from ._validation import check_array, check_quantity, check_scalar, check_timedelta
 
 __all__ = [
     "Schedule",
@@ -164,13 +164,7 @@ def _check_lot(lot: object) -> int:
 def _bin_duration(bin_duration: object) -> pd.Timedelta | None:
     if bin_duration is None:
         return None
-    try:
-        td = pd.Timedelta(bin_duration)
-    except (TypeError, ValueError):
-        raise ValueError(f"bin_duration == {bin_duration!r}, must be a time span such as '1min'.") from None
-    if td <= pd.Timedelta(0):
-        raise ValueError(f"bin_duration == {bin_duration!r}, must be positive.")
-    return td
+    return check_timedelta(bin_duration, "bin_duration")
 
 
 # Adding 2**52 to a float in [0, 2**52) rounds it to the nearest integer (ties to even, which

@@ -112,3 +112,11 @@ def test_check_time_and_label_columns():
         v.check_label_column(df, "ticker", "bars")
     assert v.row_label(pd.Index(np.array([3, 4], dtype=np.int64)), 1) == 4
     assert type(v.row_label(pd.Index(np.array([3, 4], dtype=np.int64)), 1)) is int
+
+
+def test_check_timedelta():
+    assert v.check_timedelta("5min", "freq") == pd.Timedelta(minutes=5)
+    with pytest.raises(ValueError, match=r"freq == 'soon', must be a time span such as '1min'"):
+        v.check_timedelta("soon", "freq")
+    with pytest.raises(ValueError, match=r"bin_duration == '-1min', must be positive"):
+        v.check_timedelta("-1min", "bin_duration")

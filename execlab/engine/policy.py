@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._validation import check_timedelta
 from ..schedules import almgren_chriss, market, twap, vwap
 from .decisions import URGENCIES
 
@@ -40,13 +41,7 @@ _COLS = ["algorithm", "horizon", "n_slices", "bin_duration", "risk_aversion"]
 def _td(x: object, what: str) -> pd.Timedelta:
     if x is None or (not isinstance(x, str) and pd.isna(x)):
         return pd.NaT
-    try:
-        td = pd.Timedelta(x)
-    except (TypeError, ValueError):
-        raise ValueError(f"{what} == {x!r}, must be a time span such as '30min'.") from None
-    if td <= pd.Timedelta(0):
-        raise ValueError(f"{what} == {x!r}, must be positive.")
-    return td
+    return check_timedelta(x, what, example="'30min'")
 
 
 def _row(urgency: str, spec: dict) -> dict:
