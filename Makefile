@@ -18,7 +18,7 @@ demo: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m execlab.demo $(ARGS)
 
 unit: $(STAMP)
-	$(PY) -m pytest -q tests
+	MPLBACKEND=Agg $(PY) -m pytest -q -p no:cacheprovider tests --doctest-modules execlab
 
 notebooks: $(STAMP)
 	MPLBACKEND=Agg $(PY) -m pytest -q --nbval-lax -p no:cacheprovider notebooks/
