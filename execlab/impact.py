@@ -155,6 +155,24 @@ def _participation(shares: np.ndarray, bin_volume: np.ndarray) -> np.ndarray:
     return out
 
 
+def _temporary_inputs(shares, bin_volume, daily_volume, sigma) -> tuple[np.ndarray, np.ndarray]:
+    """Checked arguments of ``temporary_impact``: (participation in the bin, sigma)."""
+    shares = _protocol_array(shares, "shares", positive=False)
+    bin_volume = _protocol_array(bin_volume, "bin_volume", positive=False)
+    _protocol_array(daily_volume, "daily_volume", positive=True)
+    sigma = _protocol_array(sigma, "sigma", positive=True)
+    return _participation(shares, bin_volume), sigma
+
+
+def _permanent_inputs(shares, daily_volume, sigma) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Checked arguments of ``permanent_impact``."""
+    return (
+        _protocol_array(shares, "shares", positive=False),
+        _protocol_array(daily_volume, "daily_volume", positive=True),
+        _protocol_array(sigma, "sigma", positive=True),
+    )
+
+
 class _ImpactModel:
     """Shared pre-trade machinery; subclasses give the two per-child impacts."""
 
@@ -279,18 +297,12 @@ class PowerLawImpact(_ImpactModel):
         ``shares`` >= 0 and ``bin_volume`` >= 0 (> 0 where shares > 0) in
         shares, ``sigma`` > 0 a fraction; NaN or inf raise ``ValueError``.
         """
-        shares = _protocol_array(shares, "shares", positive=False)
-        bin_volume = _protocol_array(bin_volume, "bin_volume", positive=False)
-        _protocol_array(daily_volume, "daily_volume", positive=True)
-        sigma = _protocol_array(sigma, "sigma", positive=True)
-        p = _participation(shares, bin_volume)
+        p, sigma = _temporary_inputs(shares, bin_volume, daily_volume, sigma)
         return sigma * self.Y * (self.horizon * p) ** self.delta
 
     def permanent_impact(self, shares, daily_volume, sigma) -> np.ndarray:
         """Zero: the power law is a model of the total cost (see class Notes)."""
-        shares = _protocol_array(shares, "shares", positive=False)
-        daily_volume = _protocol_array(daily_volume, "daily_volume", positive=True)
-        sigma = _protocol_array(sigma, "sigma", positive=True)
+        shares, daily_volume, sigma = _permanent_inputs(shares, daily_volume, sigma)
         return np.zeros(np.broadcast_shapes(shares.shape, daily_volume.shape, sigma.shape))
 
     def cost_bps(self, quantity, daily_volume, sigma, duration=None) -> np.ndarray:
@@ -415,11 +427,7 @@ class AlmgrenChrissImpact(_ImpactModel):
         ``shares`` >= 0 and ``bin_volume`` >= 0 (> 0 where shares > 0) in
         shares, ``sigma`` > 0 a fraction; NaN or inf raise ``ValueError``.
         """
-        shares = _protocol_array(shares, "shares", positive=False)
-        bin_volume = _protocol_array(bin_volume, "bin_volume", positive=False)
-        _protocol_array(daily_volume, "daily_volume", positive=True)
-        sigma = _protocol_array(sigma, "sigma", positive=True)
-        p = _participation(shares, bin_volume)
+        p, sigma = _temporary_inputs(shares, bin_volume, daily_volume, sigma)
         return self.eta * sigma * p**self.beta
 
     def permanent_impact(self, shares, daily_volume, sigma) -> np.ndarray:
@@ -427,9 +435,7 @@ class AlmgrenChrissImpact(_ImpactModel):
 
         ``shares`` >= 0, ``daily_volume`` > 0 (shares), ``sigma`` > 0 (fraction).
         """
-        shares = _protocol_array(shares, "shares", positive=False)
-        daily_volume = _protocol_array(daily_volume, "daily_volume", positive=True)
-        sigma = _protocol_array(sigma, "sigma", positive=True)
+        shares, daily_volume, sigma = _permanent_inputs(shares, daily_volume, sigma)
         return self.gamma * sigma * (shares / daily_volume) ** self.alpha
 
     def cost_bps(self, quantity, daily_volume, sigma, duration=None) -> np.ndarray:

@@ -10,35 +10,7 @@ from hypothesis import strategies as st
 
 import execlab as ex
 
-TZ = "America/New_York"
-
-
-def ts(hhmmss: str) -> pd.Timestamp:
-    return pd.Timestamp(f"2012-06-21 {hhmmss}", tz=TZ)
-
-
-def make_bars() -> pd.DataFrame:
-    """The last four one-minute bars of a session (close 16:00).
-
-    bar  time   volume  vwap    mid     mid_open  mid_close  close
-    0    15:56  1000    100.10  100.00  99.90     100.10     100.10
-    1    15:57   500    100.20  100.20  100.10    100.30     100.25
-    2    15:58     0    100.25  100.40  100.30    100.50     100.25
-    3    15:59  2000    100.60  100.60  100.50    100.70     100.80
-    """
-    return pd.DataFrame(
-        {
-            "ticker": "XYZ",
-            "time": pd.date_range(ts("15:56"), periods=4, freq="1min"),
-            "volume": [1000, 500, 0, 2000],
-            "vwap": [100.10, 100.20, 100.25, 100.60],
-            "mid": [100.00, 100.20, 100.40, 100.60],
-            "spread": [0.02, 0.04, 0.02, 0.02],
-            "mid_open": [99.90, 100.10, 100.30, 100.50],
-            "mid_close": [100.10, 100.30, 100.50, 100.70],
-            "close": [100.10, 100.25, 100.25, 100.80],
-        }
-    )
+from _four_bars import TZ, make_bars, ts  # tests/ is on sys.path under pytest
 
 
 @pytest.fixture
