@@ -8,7 +8,7 @@ Everything is timed in this one run (best of several repeats, ``time.perf_counte
 (c) numpy filling an int64 array of the same shape (``np.full``): the memory-bandwidth floor,
     the least any function returning that array can cost.
 
-Target (issue 2): execlab at least 20x faster than (a) and within 5x of (c).
+Target: execlab at least 20x faster than (a) and within 5x of (c).
 
 Run:  .venv/bin/python benchmarks/bench_schedules.py
 """

@@ -7,6 +7,10 @@ public names.
 """
 
 from . import data, schedules
+from ._calendar import SESSION_CLOSE, SESSION_LENGTH, SESSION_OPEN, TIMEZONE, SessionCalendar
+from ._market import Market, load_market
+from ._market_build import market_from_bars, market_from_lobster
+from ._forecast import Forecast, forecast_market
 from .data import (
     daily_stats,
     load_bars,
@@ -27,7 +31,7 @@ from .schedules import (
     vwap,
 )
 
-# --- impact (issue 3) ---
+# --- impact ---
 from . import impact, synthetic
 from .impact import (
     AlmgrenChrissImpact,
@@ -43,11 +47,11 @@ from .impact import (
     order_flow_imbalance,
     trade_flow_impact,
 )
-# --- simulate / shortfall / plots (issue 4) ---
+# --- simulate / shortfall / plots ---
 from .simulate import SimulationResult, simulate
 from .shortfall import shortfall, summarize
 from .plots import plot_cost_distribution, plot_execution_trajectory, plot_shortfall_waterfall
-# --- engine (issue 5) ---
+# --- engine ---
 from . import engine
 from .engine import (
     DEFAULT_IMPACT,
@@ -70,6 +74,17 @@ __version__ = "0.1.0"
 __all__ = [
     "data",
     "schedules",
+    "SessionCalendar",
+    "TIMEZONE",
+    "SESSION_OPEN",
+    "SESSION_CLOSE",
+    "SESSION_LENGTH",
+    "Market",
+    "load_market",
+    "market_from_bars",
+    "market_from_lobster",
+    "Forecast",
+    "forecast_market",
     "read_lobster",
     "load_trades",
     "load_quotes",

@@ -36,7 +36,10 @@ LIMITS = ex.RiskLimits(max_position_pct=10, max_order_notional=150_000, daily_lo
 def run_demo() -> tuple[ex.Executor, ex.ExecutionReport]:
     """The demo's executor and report (also used by the tests)."""
     exe = ex.Executor(
-        ex.load_bars("1min"),
+        ex.load_market("1min"),
+        # One real session has no earlier one to forecast from: ask by name for its own realized
+        # profile, ADV, volatility and spread (a look-ahead the report states).
+        forecast="same_session",
         cash=1_000_000,
         positions={"AMZN": (1_000, 222.00)},
         risk=LIMITS,
@@ -87,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         ax.figure.tight_layout()
         ax.figure.savefig(out / "demo_expected_vs_realized.png", dpi=120)
         plt.close(ax.figure)
-        ax = ex.plot_portfolio(exe.ledger, exe.bars, start_value=exe.risk.day.value)
+        ax = ex.plot_portfolio(exe.ledger, exe.market, start_value=exe.risk.day.value)
         ax.figure.tight_layout()
         ax.figure.savefig(out / "demo_portfolio_pnl.png", dpi=120)
         plt.close(ax.figure)

@@ -11,9 +11,9 @@ import seaborn as sns
 
 __all__: list[str] = []
 
-# --- market data and schedules (issue 2) ---
+# --- market data and schedules ---
 
-# --- impact (issue 3) ---
+# --- impact ---
 
 __all__ += ["plot_impact_fit", "plot_impact_residuals", "plot_trade_flow", "plot_ofi", "plot_ofi_r2"]
 
@@ -132,7 +132,7 @@ def plot_ofi_r2(fit, published: float | None = 0.65, ax=None):
     return ax
 
 
-# --- simulation and shortfall (issue 4) ---
+# --- simulation and shortfall ---
 __all__ += ["plot_shortfall_waterfall", "plot_cost_distribution", "plot_execution_trajectory"]
 
 _WATERFALL_PARTS = (
@@ -265,7 +265,7 @@ def plot_execution_trajectory(result, order_id, ax=None):
     return ax
 
 
-# --- engine (issue 5) ---
+# --- engine ---
 
 __all__ += ["plot_execution_report", "plot_portfolio"]
 
@@ -313,8 +313,9 @@ def plot_portfolio(ledger, bars, start_value=None, ax=None):
     ----------
     ledger : Ledger
         Its opening state and fills give cash and positions at every bar.
-    bars : DataFrame
-        ``ticker, time, mid_close`` bars; positions are marked at each bar's closing mid.
+    bars : Market or DataFrame
+        The market model, or ``ticker, time, mid_close`` bars; positions are
+        marked at each bar's closing mid.
     start_value : float, optional
         Draw P&L relative to this value ($); default the value at the first bar.
     ax : matplotlib Axes, optional
@@ -324,6 +325,10 @@ def plot_portfolio(ledger, bars, start_value=None, ax=None):
     matplotlib.axes.Axes
         P&L ($) at the end of each bar.
     """
+    from ._market import Market
+
+    if isinstance(bars, Market):  # the shared market model, read once as a long frame
+        bars = bars.to_bars()
     wide = bars.pivot(index="time", columns="ticker", values="mid_close")
     tickers = [t for t in ledger.tickers if t in wide.columns]
     times = pd.DatetimeIndex(wide.index)

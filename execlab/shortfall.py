@@ -24,8 +24,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._market import Market, _as_market
+from ._orders import check_fills, check_orders, from_ns, show, sign_to_side
 from ._validation import check_frame, check_scalar
-from .simulate import _BarGrid, _check_orders, _show, _time_ns
 
 __all__ = ["shortfall", "summarize", "COST_METRICS", "SLIPPAGE_METRICS", "DEFAULT_METRICS"]
 
@@ -33,55 +34,7 @@ COST_METRICS = ("is_bps", "delay_cost_bps", "execution_cost_bps", "opportunity_c
 SLIPPAGE_METRICS = ("slippage_arrival_bps", "slippage_vwap_bps", "slippage_twap_bps", "slippage_close_bps")
 DEFAULT_METRICS = COST_METRICS + SLIPPAGE_METRICS + ("fill_rate",)
 
-_BAR_COLUMNS = ("volume", "vwap", "mid", "mid_open", "mid_close", "close")
-
-
-def _fill_arrays(fills: object, o, grid: _BarGrid) -> dict[str, np.ndarray]:
-    """Validate fills against the orders and return them as arrays."""
-    df = check_frame(fills, "fills", ["order_id", "time", "shares", "price"], allow_empty=True)
-    row = o.order_id.get_indexer(pd.Index(df["order_id"]))
-    unknown = row < 0
-    if unknown.any():
-        pos = int(np.flatnonzero(unknown)[0])
-        raise ValueError(
-            f"fills column 'order_id' has {_show(df['order_id'].iloc[pos])} at row {_show(df.index[pos])}, "
-            "which is not an order_id of orders."
-        )
-    arrays = {}
-    for col, strict in (("shares", False), ("price", True)):
-        try:
-            a = pd.to_numeric(df[col], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"fills column {_show(col)} must be numeric: {exc}") from None
-        if strict:
-            bad = ~np.isfinite(a) | (a <= 0)
-            need = "must be finite and > 0."
-        else:  # shares: whole, like the orders' quantities
-            bad = ~np.isfinite(a) | (a < 0) | (a != np.floor(a)) | (a > 2**53)
-            need = "must be a whole number of shares >= 0."
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"fills column {_show(col)} has {a[pos]} at row {_show(df.index[pos])}; {need}")
-        arrays[col] = a
-    if "fee" in df.columns:
-        try:
-            fee = pd.to_numeric(df["fee"], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"fills column 'fee' must be numeric: {exc}") from None
-        bad = ~np.isfinite(fee)
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"fills column 'fee' has {fee[pos]} at row {_show(df.index[pos])}; must be finite (rebates may be negative).")
-    else:
-        fee = np.zeros(len(df))
-    arrays["fee"] = fee
-    t = _time_ns(df["time"], "fills", "time", df.index) if len(df) else np.zeros(0, np.int64)
-    arrays["row"] = row
-    arrays["time"] = t
-    return arrays
-
-
-def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> pd.DataFrame:
+def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.DataFrame) -> pd.DataFrame:
     r"""Implementation shortfall of each parent order, decomposed, with slippage benchmarks.
 
     Parameters
@@ -97,9 +50,10 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> 
         ``order_id, time, shares, price`` and optionally ``fee`` ($, may be
         negative for rebates), e.g. ``SimulationResult.fills``.  An order may
         have no fills.
-    bars : DataFrame
-        Bars with ``ticker, time, volume, vwap, mid, mid_open, mid_close,
-        close`` (:func:`execlab.load_bars`).
+    market : Market or DataFrame
+        The market model (:func:`execlab.load_market`); a bars DataFrame
+        with ``ticker, time, volume, vwap, mid, mid_open, mid_close, close``
+        (:func:`execlab.load_bars`) is converted once.
 
     Returns
     -------
@@ -168,97 +122,82 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> 
     Examples
     --------
     >>> import execlab as ex, pandas as pd
-    >>> bars = ex.load_bars("1min", "AMZN")
+    >>> mkt = ex.load_market("1min", "AMZN")
     >>> t0 = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
     >>> orders = pd.DataFrame({"order_id": [1], "ticker": "AMZN", "side": "BUY",
     ...                        "quantity": [500], "decision_time": [t0]})
     >>> fills = pd.DataFrame({"order_id": [1], "time": [t0], "shares": [300], "price": [224.0]})
-    >>> t = ex.shortfall(orders, fills, bars)
+    >>> t = ex.shortfall(orders, fills, mkt)
     >>> parts = t[["delay_cost", "execution_cost", "opportunity_cost", "fees"]].sum(axis=1)
     >>> bool(abs(parts.iloc[0] - t["is_total"].iloc[0]) < 1e-9)
     True
     """
-    o = _check_orders(orders)
+    o = check_orders(orders)
     n = len(o.quantity)
-    grid = _BarGrid(bars, o.ticker, _BAR_COLUMNS)
-    code = pd.Index(list(grid.code)).get_indexer(o.ticker).astype(np.int64)
-    dday = grid.day_of(o.decision_ns, "decision_time", o.ticker, o.frame.index)
-    aday = grid.day_of(o.arrival_ns, "arrival_time", o.ticker, o.frame.index)
-    df = o.frame
-    if "end_time" in df.columns:
-        end_ns = _time_ns(df["end_time"], "orders", "end_time", df.index)
-        before = end_ns < o.arrival_ns
-        if before.any():
-            pos = int(np.flatnonzero(before)[0])
-            raise ValueError(
-                f"orders column 'end_time' has {grid.time(end_ns[pos:pos + 1])[0]} at row {_show(df.index[pos])}, "
-                "before its arrival_time; the horizon must end after it starts."
-            )
-        eday = grid.day_of(end_ns, "end_time", o.ticker, df.index)
-        end_price = grid.mid_at(code, end_ns, eday)
+    m = _as_market(market)
+    code = m.code(o.ticker, "orders", "ticker", o.frame.index)
+    dday = m.session_of(o.decision_ns, "orders", "decision_time", o.frame.index, o.ticker)
+    aday = m.session_of(o.arrival_ns, "orders", "arrival_time", o.frame.index, o.ticker)
+    if o.end_ns is not None:
+        end_ns = o.end_ns
+        eday = m.session_of(end_ns, "orders", "end_time", o.frame.index, o.ticker)
+        end_price = m.mid_at(code, end_ns, eday)
     else:
-        last = grid.day_last[aday]
-        end_ns = grid.end[last]
-        end_price = grid.values["mid_close"][code, last]
-    p_dec = grid.mid_at(code, o.decision_ns, dday)
-    p_arr = grid.mid_at(code, o.arrival_ns, aday)
+        last = m.day_last[aday]
+        end_ns = m.end_ns[last]
+        end_price = m.flat("mid_close")[code, last]
+    p_dec = m.mid_at(code, o.decision_ns, dday)
+    p_arr = m.mid_at(code, o.arrival_ns, aday)
 
-    f = _fill_arrays(fills, o, grid)
-    row = f["row"]
+    f = check_fills(fills, o)
+    row = f.row
     q = o.quantity.astype(np.float64)
     # Whole shares: the float64 sums are exact below 2**53, so the int64 cast is too.
-    executed = np.bincount(row, weights=f["shares"], minlength=n).astype(np.int64)
-    too_many = executed > o.quantity
-    if too_many.any():
-        pos = int(np.flatnonzero(too_many)[0])
-        raise ValueError(
-            f"fills for order_id {_show(o.order_id[pos])} total {executed[pos]} shares, more than its "
-            f"quantity {o.quantity[pos]}."
-        )
-    notional = np.bincount(row, weights=f["shares"] * f["price"], minlength=n)
-    fees = np.bincount(row, weights=f["fee"], minlength=n)
+    executed = np.bincount(row, weights=f.shares, minlength=n).astype(np.int64)
+    notional = np.bincount(row, weights=f.shares * f.price, minlength=n)
+    fees = np.bincount(row, weights=f.fee, minlength=n)
     unexecuted = o.quantity - executed
 
     # Fill bars: on the order's day, not before the bar of its decision.
-    fday = grid.day_of(f["time"], "fills time", o.ticker[row], fills.index)
-    fbar, _ = grid.locate(f["time"], fday)
-    dbar, _ = grid.locate(o.decision_ns, dday)
+    fday = m.session_of(f.time_ns, "fills", "time", f.frame.index, o.ticker[row])
+    fbar, _ = m.locate(f.time_ns, fday)
+    dbar, _ = m.locate(o.decision_ns, dday)
     early = fbar < dbar[row]
     if early.any():
         pos = int(np.flatnonzero(early)[0])
         raise ValueError(
-            f"fills column 'time' has {grid.time(f['time'][pos:pos + 1])[0]} at row {_show(fills.index[pos])}, "
-            f"before the decision bar of order_id {_show(o.order_id[row[pos]])}."
+            f"fills column 'time' has {from_ns(f.time_ns[pos:pos + 1], m.tz)[0]} at row {show(f.frame.index[pos])}, "
+            f"before the decision bar of order_id {show(o.order_id[row[pos]])}."
         )
     last_bar = np.full(n, -1, dtype=np.int64)
     np.maximum.at(last_bar, row, fbar)
     first_bar = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first_bar, row, fbar)
-    abar, _ = grid.locate(o.arrival_ns, aday)
+    abar, _ = m.locate(o.arrival_ns, aday)
     has = executed > 0
     b0 = np.where(has, np.minimum(abar, first_bar), abar)
     b1 = np.where(has, np.maximum(last_bar, b0), b0)
 
-    vol = grid.values["volume"]
-    vw = grid.values["vwap"]
+    vol = m.flat("volume")
+    vw = m.flat("vwap")
     nb = (b1 - b0 + 1).astype(np.float64)
     i_vol = _interval_sum(vol, code, b0, b1)
     i_not = _interval_sum(vol * vw, code, b0, b1)
     i_vw = _interval_sum(vw, code, b0, b1)
     with np.errstate(invalid="ignore", divide="ignore"):
         vwap_i = np.where(i_vol > 0, i_not / np.where(i_vol > 0, i_vol, 1.0), i_vw / nb)
-        twap_i = _interval_sum(grid.values["mid"], code, b0, b1) / nb
+        twap_i = _interval_sum(m.flat("mid"), code, b0, b1) / nb
         avg = np.where(has, notional / np.where(has, executed, 1.0), np.nan)
     vwap_i = np.where(has, vwap_i, np.nan)
     twap_i = np.where(has, twap_i, np.nan)
-    close_price = grid.values["close"][code, grid.day_last[aday]]
+    close_price = m.flat("close")[code, m.day_last[aday]]
 
     s = o.sign.astype(np.float64)
     delay = s * q * (p_arr - p_dec)
     # Price differences per fill before summing: sum x_k (p_k - P) keeps its digits,
     # sum x_k p_k - X P cancels two numbers of order 1e7 dollars.
-    vs_arrival = np.bincount(row, weights=f["shares"] * (f["price"] - p_arr[row]), minlength=n)
-    vs_decision = np.bincount(row, weights=f["shares"] * (f["price"] - p_dec[row]), minlength=n)
+    vs_arrival = np.bincount(row, weights=f.shares * (f.price - p_arr[row]), minlength=n)
+    vs_decision = np.bincount(row, weights=f.shares * (f.price - p_dec[row]), minlength=n)
     execution = s * vs_arrival
     opportunity = s * unexecuted * (end_price - p_arr) + 0.0  # + 0.0: no negative zeros
     total = s * vs_decision + s * unexecuted * (end_price - p_dec) + fees
@@ -272,15 +211,15 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> 
     out = pd.DataFrame(
         {
             "ticker": o.ticker.astype(str),
-            "side": np.where(o.sign > 0, "BUY", "SELL"),
+            "side": sign_to_side(o.sign),
             "quantity": o.quantity,
         },
         index=pd.Index(o.order_id, name="order_id"),
     )
     produced = {
-        "decision_time": grid.time(o.decision_ns),
-        "arrival_time": grid.time(o.arrival_ns),
-        "end_time": grid.time(end_ns),
+        "decision_time": from_ns(o.decision_ns, m.tz),
+        "arrival_time": from_ns(o.arrival_ns, m.tz),
+        "end_time": from_ns(end_ns, m.tz),
         "decision_price": p_dec,
         "arrival_price": p_arr,
         "end_price": end_price,
@@ -308,9 +247,9 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, bars: pd.DataFrame) -> 
         "slippage_close_bps": slip(close_price),
     }
     skip = set(out.columns) | set(produced) | {"order_id", "filled", "unfilled"}
-    for c in df.columns:
+    for c in o.frame.columns:
         if c not in skip:
-            out[c] = df[c].to_numpy()
+            out[c] = o.frame[c].to_numpy()
     for c, v in produced.items():
         out[c] = v
     return out
@@ -443,7 +382,7 @@ def summarize(
     inf = np.isinf(values)
     if inf.any():
         i, j = np.argwhere(inf)[0]
-        raise ValueError(f"table column {_show(metrics[j])} has {values[i, j]} at row {_show(table.index[i])}; must be finite or NaN.")
+        raise ValueError(f"table column {show(metrics[j])} has {values[i, j]} at row {show(table.index[i])}; must be finite or NaN.")
     weights = np.column_stack([_weights_for(table, m) if _has_weight_cols(table, m) else np.ones(len(table)) for m in metrics])
     qty = _numeric_column(table, "quantity")
     exe = _numeric_column(table, "executed")
@@ -451,7 +390,7 @@ def summarize(
         bad = ~np.isfinite(col) | (col < 0)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"table column {name!r} has {col[pos]} at row {_show(table.index[pos])}; must be finite and >= 0.")
+            raise ValueError(f"table column {name!r} has {col[pos]} at row {show(table.index[pos])}; must be finite and >= 0.")
     alpha = (1.0 - level) / 2.0
     rows = []
     index = []

@@ -24,241 +24,16 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_frame, check_scalar, check_sorted_unique
-from .data import daily_stats
+from ._forecast import Forecast, resolve_forecast
+from ._market import Market, _as_market
+from ._orders import SIDES, check_orders, from_ns, show, sign_to_side
+from ._validation import check_scalar
 from .schedules import Schedule
 
 __all__ = ["simulate", "SimulationResult", "SIDES", "STATUSES"]
 
-SIDES = ("BUY", "SELL")
 STATUSES = ("FILLED", "PARTIALLY_FILLED", "UNFILLED")
 _EPS = 1e-9
-
-
-# ---------------------------------------------------------------------------
-# Shared input checks (also used by execlab.shortfall)
-# ---------------------------------------------------------------------------
-def _show(x: object) -> str:
-    """repr of a value for an error message, numpy scalars as plain Python."""
-    return repr(x.item() if isinstance(x, np.generic) else x)
-
-
-def _time_ns(values: Any, name: str, column: str, index: pd.Index) -> np.ndarray:
-    """Timezone-aware times as int64 nanoseconds since the epoch (UTC)."""
-    try:
-        t = pd.DatetimeIndex(values)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} column {_show(column)} must hold timestamps: {exc}") from None
-    if t.tz is None:
-        raise ValueError(
-            f"{name} column {_show(column)} is timezone-naive; localize it (e.g. "
-            f"tz_localize('America/New_York')) so it can be compared with the bars."
-        )
-    nat = t.isna()
-    if nat.any():
-        pos = int(np.flatnonzero(nat)[0])
-        raise ValueError(f"{name} column {_show(column)} has NaT at row {_show(index[pos])}; every order needs a time.")
-    return t.as_unit("ns").asi8
-
-
-@dataclass(frozen=True)
-class _Orders:
-    """Checked parent orders as arrays (row order of the input frame)."""
-
-    frame: pd.DataFrame
-    order_id: pd.Index
-    ticker: np.ndarray  # object array of str
-    sign: np.ndarray  # int64, +1 buy / -1 sell
-    quantity: np.ndarray  # int64
-    decision_ns: np.ndarray
-    arrival_ns: np.ndarray
-    tz: Any
-
-
-def _check_orders(orders: object, *, delay: object = None, name: str = "orders") -> _Orders:
-    """Validate the orders frame of the contract and return it as arrays.
-
-    ``delay`` (simulate only) builds ``arrival_time = decision_time + delay``
-    when the frame has no ``arrival_time`` column.  Without ``delay``, a
-    missing ``arrival_time`` means arrival at the decision time.
-    """
-    df = check_frame(orders, name, ["order_id", "ticker", "side", "quantity", "decision_time"])
-    oid = pd.Index(df["order_id"])
-    if oid.isna().any():
-        pos = int(np.flatnonzero(oid.isna())[0])
-        raise ValueError(f"{name} column 'order_id' has {_show(oid[pos])} at row {_show(df.index[pos])}; order ids must not be missing.")
-    dup = oid.duplicated()
-    if dup.any():
-        pos = int(np.flatnonzero(dup)[0])
-        raise ValueError(f"{name} column 'order_id' has duplicate value {_show(oid[pos])} at row {_show(df.index[pos])}; order ids must be unique.")
-    ticker = df["ticker"]
-    bad = ticker.isna().to_numpy()
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"{name} column 'ticker' has {_show(ticker.iloc[pos])} at row {_show(df.index[pos])}; must be a ticker symbol.")
-    side = df["side"]
-    ok = side.isin(SIDES).to_numpy() & ~side.isna().to_numpy()
-    if not ok.all():
-        pos = int(np.flatnonzero(~ok)[0])
-        raise ValueError(f"{name} column 'side' has {_show(side.iloc[pos])} at row {_show(df.index[pos])}; must be one of {list(SIDES)}.")
-    sign = np.where(side.to_numpy() == "BUY", 1, -1).astype(np.int64)
-    try:
-        q = pd.to_numeric(df["quantity"], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} column 'quantity' must be numeric: {exc}") from None
-    bad = ~np.isfinite(q) | (q < 0) | (q != np.floor(q)) | (q > 2**53)
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{name} column 'quantity' has {q[pos]} at row {_show(df.index[pos])}; must be a whole number of shares >= 0."
-        )
-    dec = _time_ns(df["decision_time"], name, "decision_time", df.index)
-    tz = pd.DatetimeIndex(df["decision_time"]).tz
-    if "arrival_time" in df.columns:
-        if delay is not None and pd.Timedelta(delay) != pd.Timedelta(0):
-            raise ValueError(
-                f"delay == {delay!r} was given but {name} has an 'arrival_time' column; "
-                "pass one or the other (delay only builds a missing arrival_time)."
-            )
-        arr = _time_ns(df["arrival_time"], name, "arrival_time", df.index)
-    else:
-        arr = dec + (pd.Timedelta(delay).value if delay is not None else 0)
-    early = arr < dec
-    if early.any():
-        pos = int(np.flatnonzero(early)[0])
-        raise ValueError(
-            f"{name} column 'arrival_time' has {pd.Timestamp(arr[pos], tz='UTC').tz_convert(tz)} at row "
-            f"{_show(df.index[pos])}, before its decision_time {pd.Timestamp(dec[pos], tz='UTC').tz_convert(tz)}; "
-            "an order cannot arrive before it is decided."
-        )
-    return _Orders(df, oid, ticker.astype(str).to_numpy(dtype=object), sign, q.astype(np.int64), dec, arr, tz)
-
-
-class _BarGrid:
-    """Bars of the tickers in use as (tickers, bars) arrays on one time grid.
-
-    Every ticker must have the same bar start times (the bundled data does);
-    within a day bars are contiguous, so a bar ends where the next begins and
-    the day's last bar ends one typical bar length after it starts.
-    """
-
-    def __init__(self, bars: object, tickers: np.ndarray, columns: tuple[str, ...], *, name: str = "bars") -> None:
-        df = check_frame(bars, name, ("ticker", "time") + columns)
-        t_all = pd.DatetimeIndex(df["time"])
-        if t_all.tz is None:
-            raise ValueError(f"{name} column 'time' is timezone-naive; bars must carry their exchange time zone.")
-        self.tz = t_all.tz
-        names = [str(t) for t in pd.unique(pd.Series(tickers, dtype=object))]
-        held = pd.Index(df["ticker"].astype(str).unique())
-        bar_ticker = df["ticker"].astype(str).to_numpy()
-        self.tickers = names
-        self.code = {t: k for k, t in enumerate(names)}
-        grid_ns = None
-        cols: dict[str, list[np.ndarray]] = {c: [] for c in columns}
-        for t in names:
-            if t not in held:
-                raise ValueError(
-                    f"bars have no rows for ticker {_show(t)}, which the orders trade; bars hold {sorted(held)}."
-                )
-            sub = df[bar_ticker == t]
-            check_sorted_unique(sub["time"], f"{name} time for {t}")
-            ns = pd.DatetimeIndex(sub["time"]).as_unit("ns").asi8
-            if grid_ns is None:
-                grid_ns, first = ns, t
-            elif len(ns) != len(grid_ns) or not np.array_equal(ns, grid_ns):
-                missing = np.setdiff1d(grid_ns, ns)
-                extra = np.setdiff1d(ns, grid_ns)
-                where = missing[0] if len(missing) else extra[0]
-                raise ValueError(
-                    f"bars for ticker {_show(t)} are missing or add the bar at "
-                    f"{pd.Timestamp(where, tz='UTC').tz_convert(self.tz)} compared with {_show(first)}; "
-                    "all tickers must share one bar grid."
-                )
-            for c in columns:
-                cols[c].append(self._column(sub, c, t, name))
-        assert grid_ns is not None
-        self.start = grid_ns
-        self.n_bars = len(grid_ns)
-        self.values = {c: np.vstack(v) for c, v in cols.items()}
-        times = pd.DatetimeIndex(pd.to_datetime(grid_ns, utc=True)).tz_convert(self.tz)
-        self.times = times
-        day = times.normalize().asi8
-        self.day_values = np.unique(day)
-        self.day = np.searchsorted(self.day_values, day)
-        self.day_first = np.searchsorted(self.day, np.arange(len(self.day_values)), side="left")
-        self.day_last = np.searchsorted(self.day, np.arange(len(self.day_values)), side="right") - 1
-        gaps = np.diff(grid_ns)
-        same_day = self.day[1:] == self.day[:-1]
-        typical = np.median(gaps[same_day]) if same_day.any() else pd.Timedelta("1min").value
-        self.bar_length = int(typical)
-        end = np.empty_like(grid_ns)
-        end[:-1] = np.where(same_day, grid_ns[1:], grid_ns[:-1] + self.bar_length)
-        end[-1] = grid_ns[-1] + self.bar_length
-        self.end = end
-        self.is_day_last = np.zeros(self.n_bars, dtype=bool)
-        self.is_day_last[self.day_last] = True
-
-    @staticmethod
-    def _column(sub: pd.DataFrame, column: str, ticker: str, name: str) -> np.ndarray:
-        try:
-            arr = pd.to_numeric(sub[column], errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"{name} column {_show(column)} must be numeric: {exc}") from None
-        strict = column not in ("volume", "spread")
-        bad = ~np.isfinite(arr) | ((arr <= 0) if strict else (arr < 0))
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            op = "> 0" if strict else ">= 0"
-            raise ValueError(
-                f"{name} column {_show(column)} has {arr[pos]} for {ticker} at row {_show(sub.index[pos])}; must be finite and {op}."
-            )
-        return arr
-
-    def day_of(self, t_ns: np.ndarray, what: str, tickers: np.ndarray, index: pd.Index) -> np.ndarray:
-        """Index into ``day_values`` of each time's calendar day; unknown days raise."""
-        d = pd.DatetimeIndex(pd.to_datetime(t_ns, utc=True)).tz_convert(self.tz).normalize().asi8
-        k = np.clip(np.searchsorted(self.day_values, d), 0, len(self.day_values) - 1)
-        bad = self.day_values[k] != d
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(
-                f"bars have no session on {pd.Timestamp(d[pos], tz='UTC').tz_convert(self.tz).date()} for ticker "
-                f"{_show(tickers[pos])} ({what} at row {_show(index[pos])})."
-            )
-        return k
-
-    def locate(self, t_ns: np.ndarray, day: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Bar containing each time, clamped to its session.
-
-        Returns ``(bar, where)`` with ``where`` -1 before the day's first bar
-        (``bar`` is then that first bar), 0 inside ``bar``, +1 at or after the
-        day's close (``bar`` is then the day's last bar).
-        """
-        first, last = self.day_first[day], self.day_last[day]
-        bar = np.searchsorted(self.start, t_ns, side="right") - 1
-        before = t_ns < self.start[first]
-        after = t_ns >= self.end[last]
-        bar = np.where(before, first, np.where(after, last, np.clip(bar, first, last)))
-        where = np.where(before, -1, np.where(after, 1, 0))
-        return bar, where
-
-    def mid_at(self, k: np.ndarray, t_ns: np.ndarray, day: np.ndarray) -> np.ndarray:
-        """Quote mid at each time, from the bar containing it.
-
-        Linear in time between the bar's ``mid_open`` (at its start) and
-        ``mid_close`` (at its end); before the open, the first ``mid_open`` of
-        the day; at or after the close, the last ``mid_close``.
-        """
-        bar, where = self.locate(t_ns, day)
-        mo = self.values["mid_open"][k, bar]
-        mc = self.values["mid_close"][k, bar]
-        frac = (t_ns - self.start[bar]) / (self.end[bar] - self.start[bar])
-        frac = np.where(where < 0, 0.0, np.where(where > 0, 1.0, np.clip(frac, 0.0, 1.0)))
-        return mo + (mc - mo) * frac
-
-    def time(self, ns: np.ndarray) -> pd.DatetimeIndex:
-        arr = np.asarray(ns, dtype=np.int64).view("M8[ns]")
-        return pd.DatetimeIndex(arr).tz_localize("UTC").tz_convert(self.tz)
 
 
 # ---------------------------------------------------------------------------
@@ -357,6 +132,7 @@ class SimulationResult:
             f"Algorithm:           {p.get('algorithm')}",
             f"Impact model:        {p.get('impact')}",
             f"Max participation:   {p.get('max_participation')}",
+            f"Impact inputs:       {p.get('forecast') or 'none (no impact model)'}",
             f"Fees:                ${p.get('fee_per_share')}/share + ${p.get('fee_per_order')}/child order",
             f"Orders:              {len(o)}  (" + ", ".join(f"{k} {int(v)}" for k, v in counts.items()) + ")",
             f"Shares:              {q:,} ordered, {filled:,} filled ({filled / q:.2%})" if q else f"Shares:              {q} ordered",
@@ -485,9 +261,10 @@ def _impact_values(fn: Any, what: str, args: tuple, n: int, impact: object) -> n
 def simulate(
     orders: pd.DataFrame,
     schedule: Schedule,
-    bars: pd.DataFrame,
+    market: Market | pd.DataFrame,
     impact: object | None = None,
     *,
+    forecast: Forecast | str | None = None,
     max_participation: float | None = 0.1,
     fee_per_share: float = 0.0,
     fee_per_order: float = 0.0,
@@ -511,15 +288,25 @@ def simulate(
         bar); with ``bin_duration=None`` bin ``j`` is the ``j``-th bar from the
         arrival bar (the first bar for an arrival before the open).  Bins
         released at or after the close never trade.
-    bars : DataFrame
-        Regular bars (:func:`execlab.load_bars`) with ``ticker, time, volume,
-        mid, spread, mid_close`` for every ticker traded, all tickers on the
-        same bar times.
+    market : Market or DataFrame
+        The market model (:func:`execlab.load_market`,
+        :meth:`Market.from_lobster`, ...); a bars DataFrame
+        (:func:`execlab.load_bars`) is converted once with
+        :meth:`Market.from_bars`.  It must hold every ticker traded and the
+        session of every arrival.
     impact : object, optional
         Any object with ``temporary_impact(shares, bin_volume, daily_volume,
         sigma)`` and ``permanent_impact(shares, daily_volume, sigma)``
         returning fractions of price (the protocol of :mod:`execlab.impact`).
         ``None``: no impact, fills pay the half-spread only.
+    forecast : Forecast or "same_session", optional
+        Where the impact inputs (ADV and volatility of the order's session)
+        come from.  Default ``market.forecast()``: the 20 sessions before
+        each order's session, never the session itself.  ``"same_session"``
+        asks for the session's own realized values where there is no
+        history (a look-ahead; the bundled single day has no history).
+        ``result.params["forecast"]`` says which were used.  Not needed
+        without impact.
     max_participation : float or None, default 0.1
         Most shares the orders of one ticker may fill in a bar, as a fraction
         of that bar's market volume, in (0, 1].  ``None``: no cap (still,
@@ -584,9 +371,8 @@ def simulate(
     :math:`I^{tmp}_{it}` = ``temporary_impact(f_it, V_t, ADV, sigma)`` paid
     by this fill only, :math:`I^{perm}_{it'}` = ``permanent_impact(f_it',
     ADV, sigma)`` of the order's own earlier fills.  ``ADV`` and ``sigma``
-    are that day's realized volume and volatility from
-    :func:`execlab.daily_stats` -- known only after the close, a look-ahead
-    a study of forecasts should replace.  Other orders' impact is ignored.
+    come from ``forecast`` (earlier sessions only, unless a same-session
+    fallback is asked for).  Other orders' impact is ignored.
 
     References
     ----------
@@ -596,11 +382,11 @@ def simulate(
     Examples
     --------
     >>> import execlab as ex, pandas as pd
-    >>> bars = ex.load_bars("1min", "AMZN")
+    >>> mkt = ex.load_market("1min", "AMZN")
     >>> t0 = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
     >>> orders = pd.DataFrame({"order_id": [1, 2], "ticker": "AMZN", "side": ["BUY", "SELL"],
     ...                        "quantity": [1000, 1000], "decision_time": [t0, t0]})
-    >>> res = ex.simulate(orders, ex.twap(orders["quantity"], 10), bars)
+    >>> res = ex.simulate(orders, ex.twap(orders["quantity"], 10), mkt)
     >>> res.orders["status"].tolist(), int(res.fills["shares"].sum())
     (['FILLED', 'FILLED'], 2000)
     """
@@ -610,7 +396,7 @@ def simulate(
         raise ValueError(f"delay == {delay!r}, must be a time span such as '5s'.") from None
     if delay_td < pd.Timedelta(0):
         raise ValueError(f"delay == {delay!r}, must be >= 0.")
-    o = _check_orders(orders, delay=delay)
+    o = check_orders(orders, delay=delay)
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be an execlab Schedule, got {type(schedule).__name__}.")
     shares = np.asarray(schedule.shares)
@@ -626,7 +412,7 @@ def simulate(
         pos = int(np.flatnonzero(mism)[0])
         raise ValueError(
             f"schedule.quantity[{pos}] == {sq[pos]} but orders column 'quantity' has {o.quantity[pos]} at row "
-            f"{_show(o.frame.index[pos])}; the schedule must be built from these orders."
+            f"{show(o.frame.index[pos])}; the schedule must be built from these orders."
         )
     if max_participation is not None:
         max_participation = check_scalar(max_participation, "max_participation", min_val=0.0, max_val=1.0, include_min=False)
@@ -639,11 +425,14 @@ def simulate(
                 f"impact must have temporary_impact(...) and permanent_impact(...) methods; "
                 f"{type(impact).__name__} lacks {missing}."
             )
-    grid = _BarGrid(bars, o.ticker, ("volume", "mid", "spread", "mid_close"))
-    code = pd.Index(list(grid.code)).get_indexer(o.ticker).astype(np.int64) if n else np.zeros(0, np.int64)
-    oday = grid.day_of(o.arrival_ns, "arrival_time", o.ticker, o.frame.index)
-    start_bar, start_where = grid.locate(o.arrival_ns, oday)
-    day_last = grid.day_last[oday]
+    m = _as_market(market)
+    code = m.code(o.ticker, "orders", "ticker", o.frame.index)
+    oday = m.session_of(o.arrival_ns, "orders", "arrival_time", o.frame.index, o.ticker)
+    fc = resolve_forecast(forecast, m) if impact is not None else None
+    if fc is not None:
+        fc.require(code, oday, "impact inputs of the orders' sessions")
+    start_bar, start_where = m.locate(o.arrival_ns, oday)
+    day_last = m.day_last[oday]
 
     # --- release: schedule bin j of order i lands in a bar (or after the close) ---
     oi, bj = np.nonzero(shares)
@@ -654,9 +443,9 @@ def simulate(
     else:
         # The clock of an order that arrives before the open starts at the open, as the
         # bar count does; otherwise every pre-open bin would pile into the first bar.
-        clock0 = np.maximum(o.arrival_ns, grid.start[grid.day_first[oday]])
+        clock0 = np.maximum(o.arrival_ns, m.start_ns[m.day_first[oday]])
         rel_ns = clock0[oi] + bj.astype(np.int64) * pd.Timedelta(schedule.bin_duration).value
-        rel_bar, where = grid.locate(rel_ns, oday[oi])
+        rel_bar, where = m.locate(rel_ns, oday[oi])
         ok = where <= 0
     rel_bar = np.where(ok, rel_bar, -1)
 
@@ -664,17 +453,17 @@ def simulate(
     perm = np.argsort(code, kind="stable")
     pos_of = np.empty(n, dtype=np.int64)
     pos_of[perm] = np.arange(n)
-    vol = grid.values["volume"]
+    vol = m.flat("volume")
     if max_participation is None:
         cap = np.where(vol > 0, np.inf, 0.0)
     else:
         cap = np.floor(max_participation * vol + _EPS)
     # Released children in bar order: a stable sort of small ints is a radix sort.
     sel = np.flatnonzero(ok)
-    small = np.int16 if grid.n_bars < 2**15 else np.int32
+    small = np.int16 if len(m.start_ns) < 2**15 else np.int32
     by_bar = sel[np.argsort(rel_bar[sel].astype(small), kind="stable")]
     f_pos, f_bar, f_sh = _cap_recurrence(
-        n, code[perm], pos_of[oi[by_bar]], rel_bar[by_bar], s_nz[by_bar], cap, grid.is_day_last
+        n, code[perm], pos_of[oi[by_bar]], rel_bar[by_bar], s_nz[by_bar], cap, m.is_day_last
     )
     del by_bar
     f_ord = perm[f_pos]
@@ -684,25 +473,21 @@ def simulate(
 
     # --- prices: half-spread, temporary impact, own earlier permanent impact ---
     fk = code[f_ord]
-    mid = grid.values["mid"][fk, f_bar]
-    half = grid.values["spread"][fk, f_bar] / 2.0
+    mid = m.flat("mid")[fk, f_bar]
+    half = m.flat("spread")[fk, f_bar] / 2.0
+    if np.isnan(half).any():
+        pos = int(np.flatnonzero(np.isnan(half))[0])
+        raise ValueError(f"the market has no spread for {m.tickers[fk[pos]]} at {m.times[f_bar[pos]]} (bars without a "
+                         "'spread' column); fills pay half the spread, so the bars need one.")
     sgn = o.sign[f_ord].astype(np.float64)
     nf = len(f_sh)
     if impact is not None and nf:
-        stats = daily_stats(_grid_frame(grid, ("volume", "mid", "mid_close")))
-        stats = stats.reset_index()
-        dkey = {(r.ticker, pd.Timestamp(r.date)): (r.daily_volume, r.sigma) for r in stats.itertuples()}
-        adv = np.empty((len(grid.tickers), len(grid.day_values)))
-        sig = np.empty_like(adv)
-        for t, k in grid.code.items():
-            for d, dv in enumerate(grid.day_values):
-                day = pd.Timestamp(dv, tz="UTC").tz_convert(grid.tz).tz_localize(None).normalize()
-                adv[k, d], sig[k, d] = dkey[(t, day)]
-        fday = grid.day[f_bar]
-        f_adv, f_sig = adv[fk, fday], sig[fk, fday]
-        if not np.isfinite(f_sig).all():
-            pos = int(np.flatnonzero(~np.isfinite(f_sig))[0])
-            raise ValueError(f"daily volatility of {grid.tickers[fk[pos]]} is {f_sig[pos]}; the bars need at least 3 bars a day.")
+        fday = m.day[f_bar]
+        f_adv, f_sig = fc.adv[fk, fday], fc.sigma[fk, fday]
+        if not (np.isfinite(f_sig).all() and np.isfinite(f_adv).all() and (f_adv > 0).all()):
+            pos = int(np.flatnonzero(~(np.isfinite(f_sig) & np.isfinite(f_adv) & (f_adv > 0)))[0])
+            raise ValueError(f"forecast ADV {f_adv[pos]} / volatility {f_sig[pos]} of {m.tickers[fk[pos]]} on "
+                             f"{m.dates[fday[pos]].date()} cannot price impact; the sessions need volume and at least 3 bars.")
         shares_f = f_sh.astype(np.float64)
         bin_vol = vol[fk, f_bar]
         temp = _impact_values(impact.temporary_impact, "temporary_impact", (shares_f, bin_vol, f_adv, f_sig), nf, impact)
@@ -716,8 +501,8 @@ def simulate(
     if nonpositive.any():
         k = int(np.flatnonzero(nonpositive)[0])
         raise ValueError(
-            f"impact drives the fill price of order_id {_show(o.order_id[f_ord[k]])} "
-            f"({'BUY' if sgn[k] > 0 else 'SELL'}) to {price[k]:.6g} $ in the bar at {grid.times[f_bar[k]]}: "
+            f"impact drives the fill price of order_id {show(o.order_id[f_ord[k]])} "
+            f"({'BUY' if sgn[k] > 0 else 'SELL'}) to {price[k]:.6g} $ in the bar at {m.times[f_bar[k]]}: "
             f"temporary {temp[k]:.4g} + earlier permanent {earlier[k]:.4g} of the mid {mid[k]:.6g}; "
             "the impact model is outside its range for this order size."
         )
@@ -750,7 +535,7 @@ def simulate(
         {
             "order_id": o.order_id.take(owner).to_numpy() if len(piece) else o.order_id[:0].to_numpy(),
             "child": child.astype(np.int64),
-            "time": grid.times[f_bar[frow]],
+            "time": m.times[f_bar[frow]],
             "shares": piece,
             "price": price[frow],
             "fee": fee.astype(np.float64),
@@ -767,8 +552,8 @@ def simulate(
     last_bar = np.full(n, -1, dtype=np.int64)
     if nf:
         np.maximum.at(last_bar, f_ord, f_bar)
-    close_ns = grid.end[day_last]
-    end_ns = np.where((unfilled == 0) & (last_bar >= 0), grid.end[np.maximum(last_bar, 0)], close_ns)
+    close_ns = m.end_ns[day_last]
+    end_ns = np.where((unfilled == 0) & (last_bar >= 0), m.end_ns[np.maximum(last_bar, 0)], close_ns)
     end_ns = np.where((unfilled == 0) & (last_bar < 0), o.arrival_ns, end_ns)  # nothing to trade
     # An order arriving after the close ends where it starts, never before its arrival.
     end_ns = np.maximum(end_ns, o.arrival_ns)
@@ -776,16 +561,16 @@ def simulate(
         {
             "order_id": o.order_id.to_numpy(),
             "ticker": o.ticker.astype(str),
-            "side": np.where(o.sign > 0, "BUY", "SELL"),
+            "side": sign_to_side(o.sign),
             "quantity": o.quantity,
             "filled": filled,
             "unfilled": unfilled,
             "fill_rate": rate,
             "status": status,
             "avg_price": avg,
-            "decision_time": grid.time(o.decision_ns),
-            "arrival_time": grid.time(o.arrival_ns),
-            "end_time": grid.time(end_ns),
+            "decision_time": from_ns(o.decision_ns, m.tz),
+            "arrival_time": from_ns(o.arrival_ns, m.tz),
+            "end_time": from_ns(end_ns, m.tz),
         }
     )
     for c in o.frame.columns:
@@ -796,15 +581,17 @@ def simulate(
     release_parts = (
         o.order_id.take(oi[ok]).to_numpy() if ok.any() else o.order_id[:0].to_numpy(),
         bj[ok].astype(np.int64),
-        grid.times[rel_bar[ok]],
+        m.times[rel_bar[ok]],
         s_nz[ok],
     )
-    market = pd.DataFrame(
+    used = np.unique(code)
+    open_bars = np.flatnonzero(m.valid.ravel())
+    market_frame = pd.DataFrame(
         {
-            "ticker": np.repeat(np.array(grid.tickers, dtype=object), grid.n_bars).astype(str),
-            "time": grid.times[np.tile(np.arange(grid.n_bars), len(grid.tickers))],
-            "volume": vol.ravel().astype(np.int64),
-            "cap": cap.ravel(),
+            "ticker": np.repeat(np.array(m.tickers, dtype=object)[used], len(open_bars)).astype(str),
+            "time": m.times[np.tile(open_bars, len(used))],
+            "volume": vol[used][:, open_bars].ravel().astype(np.int64),
+            "cap": cap[used][:, open_bars].ravel(),
         }
     )
     mid_notional = float((f_sh * mid).sum())
@@ -816,10 +603,11 @@ def simulate(
         "fee_per_order": fee_per_order,
         "delay": delay_td,
         "bin_duration": schedule.bin_duration,
+        "forecast": fc.used(code, oday) if fc is not None else None,
     }
     if nf and mid_notional > 0:
         params["cost_vs_mid_bps"] = float((sgn * f_sh * (price - mid)).sum() / mid_notional * 1e4)
-    return SimulationResult(fills=fills, orders=out, market=market, params=params, _release_parts=release_parts)
+    return SimulationResult(fills=fills, orders=out, market=market_frame, params=params, _release_parts=release_parts)
 
 
 def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
@@ -832,14 +620,3 @@ def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     base = np.repeat(cum[start] - values[start], np.diff(np.r_[start, len(values)]))
     return cum - base
 
-
-def _grid_frame(grid: _BarGrid, columns: tuple[str, ...]) -> pd.DataFrame:
-    """Long bars frame from a grid (for :func:`execlab.daily_stats`)."""
-    k = len(grid.tickers)
-    data = {
-        "ticker": np.repeat(np.array(grid.tickers, dtype=object), grid.n_bars).astype(str),
-        "time": grid.time(np.tile(grid.start, k)),
-    }
-    for c in columns:
-        data[c] = grid.values[c].ravel()
-    return pd.DataFrame(data)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+import execlab as ex
+
 TZ = "America/New_York"
 
 
@@ -32,3 +34,8 @@ def make_bars(tickers: tuple[str, ...] = ("XYZ",)) -> pd.DataFrame:
         "close": [100.10, 100.25, 100.25, 100.80],
     }
     return pd.concat([pd.DataFrame({"ticker": t, **one}) for t in tickers], ignore_index=True)
+
+
+def market(bars: pd.DataFrame | None = None, tickers: tuple[str, ...] = ("XYZ",)) -> "ex.Market":
+    """The four bars as a market whose session runs 15:56-16:00."""
+    return ex.Market.from_bars(make_bars(tickers) if bars is None else bars, open="15:56")

@@ -13,7 +13,7 @@ TZ = "America/New_York"
 
 @pytest.fixture(scope="module")
 def bars():
-    return ex.load_bars("1min")
+    return ex.load_market("1min")
 
 
 def d(ticker, action, size, urgency, time, **kw):
@@ -22,16 +22,17 @@ def d(ticker, action, size, urgency, time, **kw):
 
 
 def test_sizing_uses_mid_at_decision_time(bars):
-    exe = ex.Executor(bars, portfolio_value=100_000)
+    exe = ex.Executor(bars, forecast="same_session", portfolio_value=100_000)
     rep = exe.process_ticker("AMZN", "BUY", 5, "CRITICAL", time="2012-06-21 10:00")
-    mid = bars[(bars.ticker == "AMZN") & (bars.time == pd.Timestamp("2012-06-21 10:00", tz=TZ))]["mid_open"].iat[0]
+    b = bars.to_bars("AMZN")
+    mid = b[b.time == pd.Timestamp("2012-06-21 10:00", tz=TZ)]["mid_open"].iat[0]
     assert rep.decisions["price"].iat[0] == pytest.approx(mid)
     assert rep.orders["quantity"].iat[0] == int(np.floor(5_000 / mid))  # 22 shares at ~$223
     assert rep.orders["decision_price"].iat[0] == pytest.approx(rep.shortfall["decision_price"].iat[0])
 
 
 def test_every_urgency_its_algorithm_and_fills_reach_the_ledger(bars):
-    exe = ex.Executor(bars, portfolio_value=1_000_000, fee_per_share=0.01)
+    exe = ex.Executor(bars, forecast="same_session", portfolio_value=1_000_000, fee_per_share=0.01)
     rep = exe.run([d("AAPL", "BUY", 2, u, f"2012-06-21 1{i}:00") for i, u in enumerate(["CRITICAL", "HIGH", "MEDIUM", "LOW"])])
     o = rep.orders
     assert o["algorithm"].tolist() == ["market", "twap", "twap", "vwap"]
@@ -56,7 +57,7 @@ def test_every_urgency_its_algorithm_and_fills_reach_the_ledger(bars):
 
 
 def test_hold_zero_shares_and_sell_cap(bars):
-    exe = ex.Executor(bars, cash=100_000, positions={"GOOG": (10, 570.0)})
+    exe = ex.Executor(bars, forecast="same_session", cash=100_000, positions={"GOOG": (10, 570.0)})
     rep = exe.run([
         d("AAPL", "HOLD", None, "LOW", "2012-06-21 10:00", decision_id="h"),
         d("AAPL", "BUY", 0.1, "HIGH", "2012-06-21 10:00", decision_id="z"),  # $106 < one share
@@ -75,7 +76,7 @@ def test_hold_zero_shares_and_sell_cap(bars):
 
 
 def test_allow_short(bars):
-    exe = ex.Executor(bars, cash=100_000, allow_short=True)
+    exe = ex.Executor(bars, forecast="same_session", cash=100_000, allow_short=True)
     rep = exe.process_ticker("AMZN", "SELL", 10, "CRITICAL", time="2012-06-21 11:00")
     assert exe.ledger.position("AMZN") == -rep.orders["quantity"].iat[0] < 0
 
@@ -89,7 +90,7 @@ def test_blocked_orders_never_reach_simulator_or_ledger(bars, monkeypatch):
         return real(orders, *a, **k)
 
     monkeypatch.setattr(executor_mod, "_simulate", spy)
-    exe = ex.Executor(bars, cash=100_000, risk=RiskLimits(max_position_pct=10))
+    exe = ex.Executor(bars, forecast="same_session", cash=100_000, risk=RiskLimits(max_position_pct=10))
     rep = exe.run([d("AAPL", "BUY", 8, "HIGH", "2012-06-21 10:00", decision_id="a"),
                    d("AAPL", "BUY", 4, "HIGH", "2012-06-21 10:10", decision_id="b"),
                    d("GOOG", "BUY", 4, "HIGH", "2012-06-21 10:10", decision_id="c")])
@@ -103,7 +104,7 @@ def test_blocked_orders_never_reach_simulator_or_ledger(bars, monkeypatch):
 
 
 def test_kill_switch_and_daily_loss_limit(bars):
-    exe = ex.Executor(bars, cash=100_000, positions={"AAPL": (20, 585.0)}, risk=RiskLimits(daily_loss_limit=50))
+    exe = ex.Executor(bars, forecast="same_session", cash=100_000, positions={"AAPL": (20, 585.0)}, risk=RiskLimits(daily_loss_limit=50))
     exe.activate_kill_switch("manual halt")
     rep = exe.process_ticker("AAPL", "BUY", 50, "CRITICAL", time="2012-06-21 09:35")
     assert rep.blocked["rule"].tolist() == ["kill_switch"] and len(exe.ledger.fills) == 0
@@ -124,11 +125,11 @@ def test_kill_switch_and_daily_loss_limit(bars):
 
 
 def test_bad_input_raises_or_rejects_and_changes_nothing(bars):
-    exe = ex.Executor(bars, cash=100_000)
+    exe = ex.Executor(bars, forecast="same_session", cash=100_000)
     exe.process_ticker("AAPL", "BUY", 1, "HIGH", time="2012-06-21 10:00", decision_id="x")
     state = exe.ledger.to_dict()
     n_book = len(exe.book)
-    with pytest.raises(ValueError, match=r"column 'ticker' has 'MSFT' at row 1; it is not in the bars"):
+    with pytest.raises(ValueError, match=r"column 'ticker' has 'MSFT' at row 1; it is not in the market"):
         exe.run([d("AAPL", "BUY", 1, "HIGH", "2012-06-21 11:00"), d("MSFT", "BUY", 1, "HIGH", "2012-06-21 11:00")])
     with pytest.raises(ValueError, match=r"column 'time' has 2012-06-21 17:00:00-04:00 at row 0 \(AAPL\); there is no quote"):
         exe.process_ticker("AAPL", "BUY", 1, "HIGH", time="2012-06-21 17:00")
@@ -147,7 +148,7 @@ def test_bad_input_raises_or_rejects_and_changes_nothing(bars):
 
 
 def test_failure_while_booking_rolls_back(bars, monkeypatch):
-    exe = ex.Executor(bars, cash=100_000)
+    exe = ex.Executor(bars, forecast="same_session", cash=100_000)
     exe.process_ticker("AAPL", "BUY", 1, "HIGH", time="2012-06-21 10:00")
     before, n_book, n_hist = exe.ledger.to_dict(), len(exe.book), len(exe.book.history)
     day = exe.risk.snapshot()[0]
@@ -172,12 +173,12 @@ def test_daily_loss_limit_sees_the_batch_own_fills(bars):
     every order of the batch is blocked."""
     dec = [d("AAPL", "BUY", 50, "CRITICAL", "2012-06-21 09:36", decision_id="big"),
            d("AAPL", "BUY", 5, "HIGH", "2012-06-21 15:00", decision_id="add")]
-    a = ex.Executor(bars, cash=100_000, risk=RiskLimits(daily_loss_limit=50))
+    a = ex.Executor(bars, forecast="same_session", cash=100_000, risk=RiskLimits(daily_loss_limit=50))
     rep = a.run(dec)
     assert rep.blocked["decision_id"].tolist() == ["add"] and rep.blocked["rule"].iat[0] == "daily_loss_limit"
     assert a.risk.loss_limit_hit
     assert rep.blocked["value"].iat[0] == pytest.approx(a.day_pnl("2012-06-21 15:00")[0])
-    b = ex.Executor(bars, cash=100_000, risk=RiskLimits(daily_loss_limit=50))
+    b = ex.Executor(bars, forecast="same_session", cash=100_000, risk=RiskLimits(daily_loss_limit=50))
     b.run(dec[:1])
     last = b.run(dec[1:])  # every order of this batch is blocked: the latch must still be set
     assert last.blocked["decision_id"].tolist() == ["add"] and len(last.orders) == 0
@@ -186,7 +187,7 @@ def test_daily_loss_limit_sees_the_batch_own_fills(bars):
 
 
 def test_twap_past_the_close_trades_in_the_time_left(bars):
-    exe = ex.Executor(bars, portfolio_value=100_000, max_participation=None)
+    exe = ex.Executor(bars, forecast="same_session", portfolio_value=100_000, max_participation=None)
     rep = exe.process_ticker("AAPL", "buy", 5, "medium", time="2012-06-21 15:59")
     o = rep.orders.iloc[0]
     assert o["algorithm"] == "twap" and bool(o["horizon_clipped"])
@@ -212,9 +213,9 @@ def test_batch_equals_one_at_a_time(bars, loss):
     # loop cannot), so equality is checked with the cap off
     kw = dict(cash=1_000_000, positions={"AMZN": (500, 222.0), "GOOG": (100, 570.0)}, max_participation=None,
               risk=RiskLimits(max_position_pct=8, max_order_notional=30_000, daily_loss_limit=loss), fee_per_order=0.5)
-    a = ex.Executor(bars, **kw)
+    a = ex.Executor(bars, forecast="same_session", **kw)
     rep = a.run(dec)
-    b = ex.Executor(bars, **kw)
+    b = ex.Executor(bars, forecast="same_session", **kw)
     reps = [b.process_ticker(r.ticker, r.action, r.position_size, r.urgency, time=r.time, decision_id=r.decision_id)
             for r in dec.itertuples()]
     cols = ["decision_id", "time", "shares", "price", "fee"]

@@ -476,7 +476,7 @@ def test_published_table():
     assert p["mean R^2 of OFI regressions (10 s in 30 min)"] == 0.65
 
 
-# ----------------------------------------------------------------- review fixes (issue 3)
+# ----------------------------------------------------------------- input checks, exact statistics, documented identities
 
 
 def test_protocol_methods_reject_nan_and_negative():

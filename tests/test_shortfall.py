@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 import execlab as ex
 
-from _four_bars import TZ, make_bars, ts  # tests/ is on sys.path under pytest
+from _four_bars import TZ, make_bars, market, ts  # tests/ is on sys.path under pytest
 
 
 @pytest.fixture
-def bars() -> pd.DataFrame:
-    return make_bars()
+def bars() -> ex.Market:
+    return market()
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_parts_add_up_exactly(data, scale):
                 fills.append({"order_id": i, "time": ts("15:59"), "shares": int(p),
                               "price": level * scale * (1 + off) * (1 + 0.001 * j), "fee": fee / k})
     fills = pd.DataFrame(fills, columns=["order_id", "time", "shares", "price", "fee"])
-    t = ex.shortfall(pd.DataFrame(rows), fills, bars)
+    t = ex.shortfall(pd.DataFrame(rows), fills, market(bars))
     parts = t[["delay_cost", "execution_cost", "opportunity_cost", "fees"]]
     size = parts.abs().sum(axis=1) + t["is_total"].abs()
     assert (np.abs(parts.sum(axis=1) - t["is_total"]) <= 1e-9 * size + 1e-12).all()
@@ -191,11 +191,11 @@ def test_bps_invariant_to_price_scale(shift, q, frac):
                            "decision_time": [ts("15:56:10")] * 2, "arrival_time": [ts("15:57:20")] * 2})
     x = int(q * frac)
     fills = pd.DataFrame({"order_id": [1, 2], "time": [ts("15:58")] * 2, "shares": [x, x], "price": [100.3, 100.1]})
-    base = ex.shortfall(orders, fills, make_bars())
+    base = ex.shortfall(orders, fills, market())
     bars = make_bars()
     for c in ("vwap", "mid", "mid_open", "mid_close", "close"):
         bars[c] = bars[c] * shift
-    scaled = ex.shortfall(orders, fills.assign(price=fills["price"] * shift), bars)
+    scaled = ex.shortfall(orders, fills.assign(price=fills["price"] * shift), market(bars))
     cols = [c for c in base.columns if c.endswith("_bps")]
     np.testing.assert_allclose(scaled[cols].to_numpy(float), base[cols].to_numpy(float), rtol=1e-9, atol=1e-9)
 
@@ -229,14 +229,16 @@ def test_bad_orders_and_bars(orders, fills, bars):
         ex.shortfall(orders.assign(side=["buy", "SELL", "BUY"]), fills, bars)
     with pytest.raises(ValueError, match=r"orders column 'quantity' has nan at row 2"):
         ex.shortfall(orders.assign(quantity=[100, 200, np.nan]), fills, bars)
-    with pytest.raises(ValueError, match=r"bars have no rows for ticker 'ABC', which the orders trade; bars hold \['XYZ'\]"):
+    with pytest.raises(ValueError, match=r"orders column 'ticker' has 'ABC' at row 2, which the market does not hold; it holds \['XYZ'\]"):
         ex.shortfall(orders.assign(ticker=["XYZ", "XYZ", "ABC"]), fills, bars)
-    with pytest.raises(ValueError, match=r"bars time for XYZ has unsorted or duplicate timestamps"):
-        ex.shortfall(orders, fills, bars.iloc[[0, 2, 1, 3]])
-    with pytest.raises(ValueError, match=r"bars column 'close' has -1.0 for XYZ at row 3"):
-        ex.shortfall(orders, fills, bars.assign(close=[100.1, 100.25, 100.25, -1.0]))
-    with pytest.raises(ValueError, match=r"bars column 'mid_open' has nan for XYZ at row 0"):
-        ex.shortfall(orders, fills, bars.assign(mid_open=[np.nan, 100.1, 100.3, 100.5]))
+    df = make_bars()
+    with pytest.raises(ValueError, match=r"bars column 'close' has -1.0 for 'XYZ' at row 3"):
+        ex.shortfall(orders, fills, market(df.assign(close=[100.1, 100.25, 100.25, -1.0])))
+    with pytest.raises(ValueError, match=r"bars column 'mid_open' has nan for 'XYZ' at row 0"):
+        ex.shortfall(orders, fills, market(df.assign(mid_open=[np.nan, 100.1, 100.3, 100.5])))
+    # A bars DataFrame is accepted and converted once; these bars do not cover 09:30-16:00.
+    with pytest.raises(ValueError, match=r"bars for ticker 'XYZ' have a gap: no bar at 2012-06-21 09:30:00-04:00"):
+        ex.shortfall(orders, fills, df)
     with pytest.raises(ValueError, match=r"orders column 'end_time' has 2012-06-21 15:56:00-04:00 at row 0, before its arrival_time"):
         ex.shortfall(orders.assign(end_time=[ts("15:56"), ts("16:00"), ts("16:00")]), fills, bars)
     with pytest.raises(TypeError, match=r"orders must be a pandas DataFrame, got dict"):
@@ -330,7 +332,7 @@ def test_figures_return_axes(orders, fills, bars):
 
 
 # ---------------------------------------------------------------------------
-# Review of issue 4
+# Edge cases found in review
 # ---------------------------------------------------------------------------
 def test_executed_shares_are_whole(orders, fills, bars):
     t = ex.shortfall(orders, fills, bars)

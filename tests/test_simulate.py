@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 import execlab as ex
 from execlab.schedules import Schedule
 
-from _four_bars import TZ, make_bars, ts  # tests/ is on sys.path under pytest
+from _four_bars import TZ, make_bars, market, ts  # tests/ is on sys.path under pytest
 
 
 class LinearImpact:
@@ -32,8 +32,8 @@ def orders_frame(**cols) -> pd.DataFrame:
 
 
 @pytest.fixture
-def bars() -> pd.DataFrame:
-    return make_bars()
+def bars() -> ex.Market:
+    return market()
 
 
 @pytest.fixture
@@ -94,12 +94,12 @@ def test_impact_hand_worked(bars):
     orders = orders_frame(order_id=[1, 2], ticker="XYZ", side=["BUY", "SELL"], quantity=[200, 200],
                           decision_time=[ts("15:56:00")] * 2)
     sched = ex.twap(orders["quantity"], 2)
-    one = ex.simulate(orders.iloc[:1], ex.twap([200], 2), bars, LinearImpact(), max_participation=None)
+    one = ex.simulate(orders.iloc[:1], ex.twap([200], 2), bars, LinearImpact(), forecast="same_session", max_participation=None)
     np.testing.assert_allclose(one.fills["price"], [100.11, 101.4224], rtol=0, atol=1e-10)
-    sell = ex.simulate(orders.iloc[1:], ex.twap([200], 2), bars, LinearImpact(), max_participation=None)
+    sell = ex.simulate(orders.iloc[1:], ex.twap([200], 2), bars, LinearImpact(), forecast="same_session", max_participation=None)
     np.testing.assert_allclose(sell.fills["price"], [100.00 - 0.01 - 0.1, 98.9776], rtol=0, atol=1e-10)
     # Each order pays only for its own permanent impact, not for the other's.
-    both = ex.simulate(orders, sched, bars, LinearImpact(), max_participation=None)
+    both = ex.simulate(orders, sched, bars, LinearImpact(), forecast="same_session", max_participation=None)
     np.testing.assert_allclose(both.fills["price"], [100.11, 101.4224, 99.89, 98.9776], rtol=0, atol=1e-10)
 
 
@@ -149,7 +149,7 @@ def test_tickers_do_not_share_the_cap():
     bars = make_bars(("AAA", "BBB"))
     orders = orders_frame(order_id=[1, 2], ticker=["AAA", "BBB"], side="BUY", quantity=[100, 100],
                           decision_time=[ts("15:56:00")] * 2)
-    res = ex.simulate(orders, ex.market([100, 100]), bars)
+    res = ex.simulate(orders, ex.market([100, 100]), market(bars))
     assert res.orders["filled"].tolist() == [100, 100]
     assert res.fills["time"].tolist() == [ts("15:56")] * 2
 
@@ -189,12 +189,12 @@ def test_conservation_and_cap(n, seed, rho, bin_duration):
         quantity=qty, decision_time=[ts("15:56:00") + pd.Timedelta(seconds=int(s)) for s in start],
     )
     sched = ex.twap(qty, int(rng.integers(1, 5)), bin_duration=bin_duration)
-    res = ex.simulate(orders, sched, bars, LinearImpact(), max_participation=rho)
+    res = ex.simulate(orders, sched, market(bars), LinearImpact(), max_participation=rho, forecast="same_session")
     o, f = res.orders, res.fills
     assert (o["filled"] + o["unfilled"] == o["quantity"]).all()
     assert (o["end_time"] >= o["arrival_time"]).all()
     # The simulator's output always feeds shortfall, and its parts add up.
-    t = ex.shortfall(o, f, bars)
+    t = ex.shortfall(o, f, market(bars))
     parts = t[["delay_cost", "execution_cost", "opportunity_cost", "fees"]].sum(axis=1)
     assert np.allclose(parts, t["is_total"], rtol=1e-12, atol=1e-9)
     per_order = f.groupby("order_id")["shares"].sum().reindex(o["order_id"], fill_value=0)
@@ -225,7 +225,7 @@ def test_pro_rata_is_fair_to_one_share(d, cap):
     bars.loc[0, "volume"] = cap
     orders = orders_frame(order_id=np.arange(n), ticker="XYZ", side="BUY", quantity=d,
                           decision_time=[ts("15:56:00")] * n)
-    res = ex.simulate(orders, ex.market(d), bars, max_participation=1.0)
+    res = ex.simulate(orders, ex.market(d), market(bars), max_participation=1.0)
     first = res.fills[res.fills["time"] == ts("15:56")].groupby("order_id")["shares"].sum().reindex(range(n), fill_value=0)
     D = sum(d)
     share = np.array(d) * min(cap, D) / D
@@ -250,11 +250,11 @@ def _ok_orders():
         (lambda o: o.assign(quantity=[10, -5]), r"orders column 'quantity' has -5.0 at row 1"),
         (lambda o: o.assign(quantity=[10.5, 20]), r"orders column 'quantity' has 10.5 at row 0; must be a whole number"),
         (lambda o: o.assign(order_id=[1, 1]), r"orders column 'order_id' has duplicate value 1"),
-        (lambda o: o.assign(ticker=["XYZ", "MSFT"]), r"bars have no rows for ticker 'MSFT'"),
+        (lambda o: o.assign(ticker=["XYZ", "MSFT"]), r"orders column 'ticker' has 'MSFT' at row 1, which the market does not hold"),
         (lambda o: o.assign(decision_time=[ts("15:56"), pd.NaT]), r"orders column 'decision_time' has NaT at row 1"),
         (lambda o: o.assign(decision_time=pd.Timestamp("2012-06-21 15:56")), r"'decision_time' is timezone-naive"),
         (lambda o: o.assign(arrival_time=[ts("15:55"), ts("15:57")]), r"'arrival_time' has .* at row 0, before its decision_time"),
-        (lambda o: o.assign(decision_time=pd.Timestamp("2012-06-22 10:00", tz=TZ)), r"bars have no session on 2012-06-22 for ticker 'XYZ'"),
+        (lambda o: o.assign(decision_time=pd.Timestamp("2012-06-22 10:00", tz=TZ)), r"orders column 'arrival_time' has 2012-06-22 10:00:00-04:00 at row 0 \(XYZ\), on a date that is not one of the market's sessions"),
     ],
 )
 def test_bad_orders(bars, change, match):
@@ -268,21 +268,28 @@ def test_bad_orders(bars, change, match):
 def test_bad_bars_and_arguments(bars):
     orders = _ok_orders()
     sched = ex.twap([10, 20], 2)
-    unsorted = bars.iloc[[1, 0, 2, 3]].reset_index(drop=True)
-    with pytest.raises(ValueError, match=r"bars time for XYZ has unsorted or duplicate timestamps"):
-        ex.simulate(orders, sched, unsorted)
-    with pytest.raises(ValueError, match=r"bars column 'mid' has -1.0 for XYZ at row 2; must be finite and > 0"):
-        ex.simulate(orders, sched, bars.assign(mid=[100.0, 100.0, -1.0, 100.0]))
-    with pytest.raises(ValueError, match=r"bars column 'spread' has nan for XYZ at row 1"):
-        ex.simulate(orders, sched, bars.assign(spread=[0.1, np.nan, 0.1, 0.1]))
+    df = make_bars()
+    # Bars are sorted on entry; a duplicate bar is an error.
+    dup = pd.concat([df, df.iloc[[1]]], ignore_index=True)
+    with pytest.raises(ValueError, match=r"bars has a duplicate bar: ticker 'XYZ' at 2012-06-21 15:57:00-04:00 appears more than once \(row 4\)"):
+        market(dup)
+    with pytest.raises(ValueError, match=r"bars column 'mid' has -1.0 for 'XYZ' at row 2; must be finite and > 0"):
+        market(df.assign(mid=[100.0, 100.0, -1.0, 100.0]))
+    with pytest.raises(ValueError, match=r"bars column 'spread' has nan for 'XYZ' at row 1"):
+        market(df.assign(spread=[0.1, np.nan, 0.1, 0.1]))
     with pytest.raises(ValueError, match=r"bars column 'volume' has -3.0"):
-        ex.simulate(orders, sched, bars.assign(volume=[1, -3, 1, 1]))
-    with pytest.raises(ValueError, match=r"bars is missing column\(s\) \['spread'\]"):
-        ex.simulate(orders, sched, bars.drop(columns="spread"))
+        market(df.assign(volume=[1, -3, 1, 1]))
+    with pytest.raises(ValueError, match=r"the market has no spread for XYZ at 2012-06-21 15:56:00-04:00"):
+        ex.simulate(orders, sched, market(df.drop(columns="spread")))
     two = make_bars(("XYZ", "ABC")).drop(index=6)
-    o2 = orders.assign(ticker=["XYZ", "ABC"])
-    with pytest.raises(ValueError, match=r"bars for ticker 'ABC' are missing or add the bar at 2012-06-21 15:58:00-04:00"):
-        ex.simulate(o2, sched, two)
+    with pytest.raises(ValueError, match=r"bars for ticker 'ABC' have a gap: no bar at 2012-06-21 15:58:00-04:00"):
+        market(two)
+    with pytest.raises(TypeError, match=r"market must be an execlab Market or a bars DataFrame, got list"):
+        ex.simulate(orders, sched, [1, 2])
+    with pytest.raises(ValueError, match=r"no forecast for XYZ on 2012-06-21 \(impact inputs of the orders' sessions\)"):
+        ex.simulate(orders, sched, ex.Market.from_bars(pd.concat([df, df.assign(time=df["time"] + pd.Timedelta("1D"))]),
+                                                       open="15:56").subset(["XYZ"]), impact=LinearImpact(), forecast=ex.Market.from_bars(
+            pd.concat([df, df.assign(time=df["time"] + pd.Timedelta("1D"))]), open="15:56").forecast(window=1))
     with pytest.raises(ValueError, match=r"schedule.quantity\[1\] == 30 but orders column 'quantity' has 20 at row 1"):
         ex.simulate(orders, ex.twap([10, 30], 2), bars)
     with pytest.raises(ValueError, match=r"schedule has shape \(1, 2\) but orders has 2 rows"):
@@ -305,7 +312,7 @@ def test_bad_bars_and_arguments(bars):
             return -np.ones_like(np.asarray(shares, dtype=float))
 
     with pytest.raises(ValueError, match=r"impact.temporary_impact\(...\) of Negative returned -1.0 for fill 0"):
-        ex.simulate(orders, sched, bars, impact=Negative())
+        ex.simulate(orders, sched, bars, impact=Negative(), forecast="same_session")
 
 
 def test_real_bars_smoke():
@@ -313,7 +320,8 @@ def test_real_bars_smoke():
     t0 = pd.Timestamp("2012-06-21 10:00", tz=TZ)
     orders = orders_frame(order_id=[1, 2, 3], ticker=["AAPL", "AMZN", "GOOG"], side=["BUY", "SELL", "BUY"],
                           quantity=[20_000, 5_000, 3_000], decision_time=[t0] * 3)
-    res = ex.simulate(orders, ex.twap(orders["quantity"], 30), bars, LinearImpact(k=1e-3, g=0.1), delay="5s")
+    res = ex.simulate(orders, ex.twap(orders["quantity"], 30), bars, LinearImpact(k=1e-3, g=0.1), delay="5s",
+                      forecast="same_session")
     assert (res.orders["filled"] == res.orders["quantity"]).all()
     assert res.fills["time"].min() >= t0
     assert list(res.fills.columns) == ["order_id", "child", "time", "shares", "price", "fee"]
@@ -321,7 +329,7 @@ def test_real_bars_smoke():
 
 
 # ---------------------------------------------------------------------------
-# Review of issue 4: edge cases that used to crash or mislead
+# Edge cases that used to crash or mislead
 # ---------------------------------------------------------------------------
 def test_order_arriving_after_the_close_feeds_shortfall(bars):
     # Decided 15:59:50 with a 30 s delay: arrives 16:00:20, after the 16:00 close.  Nothing can
@@ -362,4 +370,4 @@ def test_impact_that_drives_a_sell_price_below_zero_raises(bars):
     orders = orders_frame(order_id=["s"], ticker="XYZ", side=["SELL"], quantity=[200], decision_time=[ts("15:56:00")])
     with pytest.raises(ValueError, match=r"impact drives the fill price of order_id 's' \(SELL\) to -4[0-9.]+ \$ in the bar "
                                          r"at 2012-06-21 15:57:00-04:00"):
-        ex.simulate(orders, ex.twap([200], 2), bars, LinearImpact(g=50.0), max_participation=None)
+        ex.simulate(orders, ex.twap([200], 2), bars, LinearImpact(g=50.0), forecast="same_session", max_participation=None)

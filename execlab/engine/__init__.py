@@ -4,7 +4,8 @@ Public names are re-exported from :mod:`execlab`.
 """
 
 from .decisions import ACTIONS, REGIMES, URGENCIES, normalize_decisions, regime_urgency, size_orders
-from .executor import DEFAULT_IMPACT, ExecutionReport, Executor
+from .executor import DEFAULT_IMPACT, Executor
+from .report import ExecutionReport
 from .ledger import Ledger
 from .orderbook import LEGAL_TRANSITIONS, ORDER_STATES, IllegalTransition, OrderBook
 from .policy import UrgencyPolicy

@@ -10,8 +10,8 @@ One :meth:`Executor.run` processes a whole batch with array operations:
 4. slice accepted orders by urgency (:class:`~execlab.engine.policy.UrgencyPolicy`,
    one schedule call per urgency) and price them pre-trade with the impact
    model;
-5. simulate the fills against the bars (:func:`execlab.simulate`), one call
-   for the batch, so orders of one ticker share the participation cap;
+5. simulate the fills against the market (:func:`execlab.simulate`), one
+   call per session, so orders of one ticker share the participation cap;
 6. measure implementation shortfall (:func:`execlab.shortfall`);
 7. book fills in the :class:`~execlab.engine.orderbook.OrderBook` and the
    :class:`~execlab.engine.ledger.Ledger`.
@@ -22,21 +22,23 @@ anything fails, so the ledger is never half updated.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_frame, check_scalar
-from ..data import daily_stats, load_bars, volume_profile
+from .._forecast import Forecast, resolve_forecast
+from .._market import Market, _as_market, load_market
+from .._orders import sign_to_side
+from .._validation import check_choice, check_scalar
 from ..impact import SquareRootImpact
+from ..schedules import Schedule
 from ..shortfall import shortfall as _shortfall
 from ..simulate import simulate as _simulate
-from ..schedules import Schedule
 from .decisions import normalize_decisions, size_orders
 from .ledger import Ledger
 from .orderbook import OrderBook
+from .pnl import batch_pnl, day_pnl, marks
 from .policy import UrgencyPolicy
+from .report import ExecutionReport, assemble_report
 from .risk import RiskLimits, RiskManager
 
 __all__ = ["Executor", "ExecutionReport", "DEFAULT_IMPACT"]
@@ -47,240 +49,13 @@ __all__ = ["Executor", "ExecutionReport", "DEFAULT_IMPACT"]
 DEFAULT_IMPACT = SquareRootImpact(1.0)
 
 
-# ---------------------------------------------------------------------------
-# Bars as arrays
-# ---------------------------------------------------------------------------
-class _Market:
-    """Bars on one time grid as (tickers, bars) arrays, with per-day statistics."""
-
-    def __init__(self, bars: pd.DataFrame, smooth: int | None = 15) -> None:
-        check_frame(bars, "bars", ["ticker", "time", "volume", "mid", "mid_open", "mid_close", "spread"])
-        t = pd.DatetimeIndex(bars["time"])
-        if t.tz is None:
-            raise ValueError("bars column 'time' is timezone-naive; bars must carry their exchange time zone.")
-        self.tz = t.tz
-        self.bars = bars
-        self.tickers = sorted(str(x) for x in pd.unique(bars["ticker"]))
-        self.index = pd.Index(self.tickers)
-        wide = {}
-        for c in ("mid_open", "mid_close", "volume", "spread", "mid"):
-            w = bars.pivot_table(index="time", columns="ticker", values=c, aggfunc="first", dropna=False)
-            w = w.reindex(columns=self.tickers)
-            if w.isna().any().any():
-                tick = w.columns[w.isna().any()][0]
-                raise ValueError(f"bars column {c!r} is missing or NaN for ticker {tick!r} at "
-                                 f"{w.index[w[tick].isna()][0]}; all tickers must share one bar grid.")
-            wide[c] = w
-        times = pd.DatetimeIndex(wide["mid_open"].index).tz_convert(self.tz)
-        self.start = times.as_unit("ns").asi8
-        self.times = times
-        self.values = {c: w.to_numpy(np.float64).T for c, w in wide.items()}
-        dayv = times.normalize()
-        self.days = pd.DatetimeIndex(pd.unique(dayv))
-        self.day = self.days.get_indexer(dayv)
-        n_days = len(self.days)
-        self.day_first = np.searchsorted(self.day, np.arange(n_days), side="left")
-        self.day_last = np.searchsorted(self.day, np.arange(n_days), side="right") - 1
-        gaps = np.diff(self.start)
-        same = self.day[1:] == self.day[:-1]
-        self.freq = pd.Timedelta(int(np.median(gaps[same])) if same.any() else pd.Timedelta("1min").value)
-        end = np.empty_like(self.start)
-        end[:-1] = np.where(same, self.start[1:], self.start[:-1] + self.freq.value)
-        end[-1] = self.start[-1] + self.freq.value
-        self.end = end
-        stats = daily_stats(bars).reset_index()
-        stats["day"] = self.days.get_indexer(pd.DatetimeIndex(pd.to_datetime(stats["date"].astype(str))).tz_localize(self.tz))
-        k = self.index.get_indexer(stats["ticker"].astype(str))
-        shape = (len(self.tickers), n_days)
-        self.adv, self.sigma, self.spread = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
-        self.adv[k, stats["day"]] = stats["daily_volume"].to_numpy(np.float64)
-        self.sigma[k, stats["day"]] = stats["sigma"].to_numpy(np.float64)
-        self.spread[k, stats["day"]] = stats["mean_spread"].to_numpy(np.float64)
-        self.sod_price = self.values["mid_open"][:, self.day_first]  # (tickers, days)
-        self.close_price = self.values["mid_close"][:, self.day_last]
-        prof = volume_profile(bars, self.freq, smooth=smooth)
-        tod = pd.Index([x.time() for x in times])
-        self.profile = prof.reindex(tod).fillna(0.0).to_numpy(np.float64)  # per bar of the grid
-
-    def locate(self, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Bar, day and whether each time falls inside a session bar."""
-        bar = np.clip(np.searchsorted(self.start, t_ns, side="right") - 1, 0, len(self.start) - 1)
-        inside = (t_ns >= self.start[bar]) & (t_ns < self.end[bar])
-        return bar, self.day[bar], inside
-
-    def mid_at(self, k: np.ndarray, bar: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
-        """Quote mid: linear in time between the bar's mid_open and mid_close (as in simulate/shortfall)."""
-        mo, mc = self.values["mid_open"][k, bar], self.values["mid_close"][k, bar]
-        frac = np.clip((t_ns - self.start[bar]) / (self.end[bar] - self.start[bar]), 0.0, 1.0)
-        return mo + (mc - mo) * frac
-
-
-# ---------------------------------------------------------------------------
-# Report
-# ---------------------------------------------------------------------------
-@dataclass
-class ExecutionReport:
-    """What one :meth:`Executor.run` did.
-
-    Attributes
-    ----------
-    decisions : DataFrame
-        Every input decision, validated, with its ``outcome`` (the order's
-        status, or SKIPPED / BLOCKED / REJECTED), ``order_id``, ``price`` (mid
-        at decision time), ``quantity`` (shares) and ``reason``.
-    orders : DataFrame
-        Parent orders sent to the market, indexed by ``order_id``: sizing,
-        algorithm, pre-trade ``expected_cost_bps``, fills, status and
-        shortfall figures.
-    children : DataFrame
-        Child orders (one per schedule slice) and their states.
-    fills : DataFrame
-        ``order_id, child_id, decision_id, ticker, side, time, shares, price, fee``.
-    shortfall : DataFrame
-        :func:`execlab.shortfall` of the orders sent.
-    portfolio : DataFrame
-        Positions after the run, marked to the last session close of the batch.
-    blocked : DataFrame
-        Decisions stopped by risk: ``decision_id, ticker, action, quantity,
-        rule, value, limit, reason``.
-    skipped : DataFrame
-        HOLDs and zero-share decisions: ``decision_id, ticker, action, reason``.
-    rejected : DataFrame
-        Decisions that could not be priced (unknown ticker, no quote at
-        decision time) when ``errors="reject"``.
-    history : DataFrame
-        Order-book transitions made by this run.
-    """
-
-    decisions: pd.DataFrame
-    orders: pd.DataFrame
-    children: pd.DataFrame
-    fills: pd.DataFrame
-    shortfall: pd.DataFrame
-    portfolio: pd.DataFrame
-    blocked: pd.DataFrame
-    skipped: pd.DataFrame
-    rejected: pd.DataFrame
-    history: pd.DataFrame
-    account: dict = field(default_factory=dict)
-
-    @property
-    def stats(self) -> pd.Series:
-        """Headline numbers: executions, successful, average slippage, volume, fees, fill rate."""
-        o = self.orders
-        q = float(o["quantity"].sum()) if len(o) else 0.0
-        filled = float(o["filled"].sum()) if len(o) else 0.0
-        w = (o["filled"] * o["avg_price"].fillna(0.0)).to_numpy(np.float64) if len(o) else np.zeros(0)
-        slip = o["slippage_arrival_bps"].to_numpy(np.float64) if len(o) else np.zeros(0)
-        ok = np.isfinite(slip) & (w > 0)
-        return pd.Series(dtype=object, data=
-            {
-                "decisions": len(self.decisions),
-                "executions": len(o),
-                "successful": int((o["status"] == "FILLED").sum()) if len(o) else 0,
-                "partially_filled": int(((o["filled"] > 0) & (o["filled"] < o["quantity"])).sum()) if len(o) else 0,
-                "blocked": len(self.blocked),
-                "skipped": len(self.skipped),
-                "rejected": len(self.rejected),
-                "avg_slippage_bps": float(np.mean(slip[np.isfinite(slip)])) if np.isfinite(slip).any() else np.nan,
-                "vw_slippage_bps": float((slip[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else np.nan,
-                "vw_is_bps": float((o["is_total"].sum() / o["paper_notional"].sum()) * 1e4) if len(o) and o["paper_notional"].sum() > 0 else np.nan,
-                "expected_cost_bps": float((o["expected_cost_bps"] * o["paper_notional"]).sum() / o["paper_notional"].sum()) if len(o) and o["paper_notional"].sum() > 0 else np.nan,
-                "total_volume": int(filled),
-                "total_notional": float((self.fills["shares"] * self.fills["price"]).sum()) if len(self.fills) else 0.0,
-                "total_fees": float(self.fills["fee"].sum()) if len(self.fills) else 0.0,
-                "fill_rate": filled / q if q > 0 else np.nan,
-            }
-        )
-
-    @property
-    def by_algorithm(self) -> pd.DataFrame:
-        """Per algorithm: orders, filled orders, shares, fill rate, slippage, shortfall, expected cost, fees."""
-        o = self.orders
-        cols = ["orders", "successful", "quantity", "filled", "fill_rate", "avg_slippage_bps", "vw_is_bps",
-                "expected_cost_bps", "fees"]
-        if not len(o):
-            return pd.DataFrame(columns=cols, index=pd.Index([], name="algorithm"))
-        g = o.assign(
-            ok=(o["status"] == "FILLED").astype(int),
-            w_exp=o["expected_cost_bps"] * o["paper_notional"],
-        ).groupby("algorithm", sort=True)
-        out = pd.DataFrame(
-            {
-                "orders": g.size(),
-                "successful": g["ok"].sum(),
-                "quantity": g["quantity"].sum(),
-                "filled": g["filled"].sum(),
-                "avg_slippage_bps": g["slippage_arrival_bps"].mean(),
-                "vw_is_bps": g["is_total"].sum() / g["paper_notional"].sum() * 1e4,
-                "expected_cost_bps": g["w_exp"].sum() / g["paper_notional"].sum(),
-                "fees": g["fees"].sum(),
-            }
-        )
-        out["fill_rate"] = out["filled"] / out["quantity"]
-        return out[cols]
-
-    def summary(self) -> str:
-        """The execution report as text."""
-        s = self.stats
-        a = self.account
-        lines = [
-            "Execution report",
-            "=" * 78,
-            f"Decisions:            {s['decisions']}  (orders {s['executions']}, blocked {s['blocked']}, "
-            f"skipped {s['skipped']}, rejected {s['rejected']})",
-            f"Executions:           {s['executions']}  (fully filled {s['successful']}, partially {s['partially_filled']})",
-            f"Fill rate:            {s['fill_rate']:.2%}" if np.isfinite(s["fill_rate"]) else "Fill rate:            n/a",
-            f"Total volume:         {s['total_volume']:,} shares, ${s['total_notional']:,.2f}",
-            f"Total fees:           ${s['total_fees']:,.2f}",
-            f"Avg slippage:         {s['avg_slippage_bps']:.2f} bps vs arrival, positive = cost (mean of orders); "
-            f"{s['vw_slippage_bps']:.2f} bps value-weighted",
-            f"Shortfall:            {s['vw_is_bps']:.2f} bps realized vs {s['expected_cost_bps']:.2f} bps expected pre-trade",
-        ]
-        if a:
-            lines.append(
-                f"Portfolio:            equity ${a['equity']:,.2f} at the {a['marked_at']:%H:%M} close "
-                f"(cash ${a['cash']:,.2f}, positions ${a['equity'] - a['cash']:,.2f})"
-            )
-            if np.isfinite(a["day_pnl"]):
-                lines.append(
-                    f"Day P&L:              ${a['day_pnl']:,.2f} against the start-of-day value ${a['start_value']:,.2f} "
-                    "(cash + opening positions at the opening mid)"
-                )
-            lines.append(
-                f"P&L since cost:       ${a['pnl_since_cost']:,.2f} = realized ${a['realized_pnl']:,.2f} "
-                f"+ unrealized ${a['unrealized_pnl']:,.2f} - fees ${a['fees']:,.2f} (opening positions at their average cost)"
-            )
-        lines.append("-" * 78)
-        if len(self.orders):
-            lines.append("By algorithm:")
-            lines.append(self.by_algorithm.to_string(float_format=lambda x: f"{x:,.2f}"))
-            lines.append("-" * 78)
-            cols = ["decision_id", "ticker", "side", "urgency", "algorithm", "quantity", "filled", "status",
-                    "avg_price", "expected_cost_bps", "is_bps", "slippage_arrival_bps"]
-            lines.append("Orders:")
-            lines.append(self.orders[cols].to_string(float_format=lambda x: f"{x:,.2f}"))
-            cut = self.orders[self.orders["horizon_clipped"].astype(bool)]
-            if len(cut):
-                lines.append("Horizon cut at the close (scheduled over the slices left in the session): "
-                             + ", ".join(f"{r.decision_id} ({r.urgency} {r.algorithm})" for r in cut.itertuples()))
-        if len(self.blocked):
-            lines.append("-" * 78)
-            lines.append("Blocked:")
-            lines.extend(f"  {r.decision_id}: {r.action} {r.quantity} {r.ticker} -- {r.rule}: {r.reason}"
-                         for r in self.blocked.itertuples())
-        if len(self.skipped):
-            lines.append("Skipped:")
-            lines.extend(f"  {r.decision_id}: {r.action} {r.ticker} -- {r.reason}" for r in self.skipped.itertuples())
-        if len(self.rejected):
-            lines.append("Rejected:")
-            lines.extend(f"  {r.decision_id}: {r.action} {r.ticker} -- {r.reason}" for r in self.rejected.itertuples())
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        s = self.stats
-        return (f"ExecutionReport(decisions={s['decisions']}, executions={s['executions']}, blocked={s['blocked']}, "
-                f"skipped={s['skipped']}, rejected={s['rejected']}, fill_rate={s['fill_rate']:.4f})")
+def _locate(m: Market, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bar, session and whether each time falls inside an open bar of a session (-1 session: none)."""
+    day = m.calendar.session_of(t_ns)
+    d = np.maximum(day, 0)
+    bar, where = m.locate(t_ns, d)
+    inside = (day >= 0) & (where == 0)
+    return bar, np.where(day >= 0, m.day[bar], -1), inside
 
 
 # ---------------------------------------------------------------------------
@@ -291,9 +66,18 @@ class Executor:
 
     Parameters
     ----------
-    bars : DataFrame, optional
-        Regular bars (:func:`execlab.load_bars`); default the bundled
-        one-minute bars.
+    market : Market or DataFrame, optional
+        The market model (:func:`execlab.load_market`,
+        :meth:`Market.from_lobster`, ...), any number of sessions; a bars
+        DataFrame is converted once.  Default the bundled one-minute day.
+    forecast : Forecast or "same_session", optional
+        Where sizing's risk inputs, the VWAP profile, the pre-trade cost and
+        the simulator's impact inputs come from.  Default
+        ``market.forecast(smooth=profile_smooth)``: the 20 sessions before
+        each decision's session.  ``"same_session"`` asks for each session's
+        own realized values where there is no history (a look-ahead: the
+        bundled single day has none).  The report's
+        ``account["inputs"]`` says which were used.
     portfolio_value : float, optional
         Opening cash ($) when neither ``cash`` nor ``ledger`` is given;
         default 100,000.
@@ -319,10 +103,14 @@ class Executor:
         Decision-to-arrival latency.
     allow_short : bool, default False
         Let a SELL exceed the sellable position.
+    allow_same_day_sell : bool, default False
+        Let shares bought today (filled in earlier runs) be sold today, as
+        US equities allow; by default only start-of-day shares are
+        sellable.
     profile_smooth : int or None, default 15
         Smoothing window (bars) of the VWAP volume profile.
     errors : {"raise", "reject"}, default "raise"
-        What to do with a decision for a ticker that is not in the bars, or
+        What to do with a decision for a ticker that is not in the market, or
         with no quote at its decision time (outside the session): raise a
         ``ValueError`` naming it, or reject that decision (status REJECTED,
         with the reason) and go on with the rest.
@@ -339,12 +127,18 @@ class Executor:
     **Selling.**  Without ``allow_short`` a SELL is capped at the sellable
     position: start-of-day shares less shares already committed to sell
     today (earlier in the batch or in earlier runs).  Shares bought today
-    become sellable the next day; so a partially filled buy can never turn a
-    sell into a short.  A sell capped to zero is skipped.
+    become sellable the next day (or, with ``allow_same_day_sell``, once a
+    fill of an earlier run has delivered them); so a partially filled buy
+    can never turn a sell into a short.  A sell capped to zero is skipped.
 
-    **Look-ahead.**  ADV, volatility, spread and the VWAP profile are the
-    day's own realized values (one day of data has nothing else); the
-    simulator makes the same simplification.
+    **Forecasts.**  ADV, volatility, spread and the VWAP profile of a
+    session come from the sessions before it (``forecast``); a same-session
+    fallback is used only when asked for by name.
+
+    **Sessions.**  Decisions may span many sessions in one run; they are
+    processed session by session.  The ledger carries cash, positions and
+    realized P&L across sessions; the daily loss limit resets at each
+    session's open; ``report.sessions`` gives the P&L of each session.
 
     **Daily loss limit.**  Checked at each decision's time: cash and
     positions from every fill strictly before that time -- earlier runs' and
@@ -360,7 +154,7 @@ class Executor:
     Examples
     --------
     >>> import execlab as ex
-    >>> exe = ex.Executor(portfolio_value=100_000)
+    >>> exe = ex.Executor(portfolio_value=100_000, forecast="same_session")
     >>> rep = exe.process_ticker("AAPL", "BUY", 5, "HIGH", time="2012-06-21 10:00")
     >>> int(rep.orders["quantity"].iloc[0]), rep.orders["algorithm"].iloc[0]
     (8, 'twap')
@@ -368,8 +162,9 @@ class Executor:
 
     def __init__(
         self,
-        bars: pd.DataFrame | None = None,
+        market: Market | pd.DataFrame | None = None,
         *,
+        forecast: Forecast | str | None = None,
         portfolio_value: float | None = None,
         cash: float | None = None,
         positions: object = None,
@@ -382,11 +177,21 @@ class Executor:
         fee_per_order: float = 0.0,
         delay: str | pd.Timedelta = "0s",
         allow_short: bool = False,
+        allow_same_day_sell: bool = False,
         profile_smooth: int | None = 15,
         errors: str = "raise",
     ) -> None:
-        self.bars = load_bars("1min") if bars is None else bars
-        self.market = _Market(self.bars, smooth=profile_smooth)
+        self.market = load_market("1min") if market is None else _as_market(market)
+        if profile_smooth is not None:
+            profile_smooth = int(check_scalar(profile_smooth, "profile_smooth", min_val=1, integer=True))
+        if forecast is None:
+            self.forecast = self.market.forecast(smooth=profile_smooth)
+        elif isinstance(forecast, str):
+            if forecast != "same_session":
+                raise ValueError(f"forecast == {forecast!r}, must be a Forecast, None (trailing sessions) or 'same_session'.")
+            self.forecast = self.market.forecast(fallback="same_session", smooth=profile_smooth)
+        else:
+            self.forecast = resolve_forecast(forecast, self.market)
         if ledger is not None:
             if not isinstance(ledger, Ledger):
                 raise TypeError(f"ledger must be a Ledger, got {type(ledger).__name__}.")
@@ -428,6 +233,7 @@ class Executor:
         if self.delay < pd.Timedelta(0):
             raise ValueError(f"delay == {delay!r}, must be >= 0.")
         self.allow_short = bool(allow_short)
+        self.allow_same_day_sell = bool(allow_same_day_sell)
         self.errors = check_choice(errors, "errors", ["raise", "reject"])
         self.book = OrderBook()
         self._decision_ids: set = set()
@@ -482,20 +288,14 @@ class Executor:
         """Positions marked to the quote mid at ``time`` (default: the last close in the bars)."""
         m = self.market
         if time is None:
-            k_bar = np.full(len(m.tickers), len(m.start) - 1)
-            t_ns = np.full(len(m.tickers), m.end[-1])
+            t_ns = np.full(len(m.tickers), m.end_ns[m.day_last[-1]])
         else:
             ts = pd.Timestamp(time)
             ts = ts.tz_localize(m.tz) if ts.tz is None else ts
             t_ns = np.full(len(m.tickers), ts.as_unit("ns").value)
-            k_bar = m.locate(t_ns)[0]
-        mids = pd.Series(m.mid_at(np.arange(len(m.tickers)), k_bar, t_ns), index=m.index)
-        return self.ledger.mark(self._marks(mids))
-
-    def _marks(self, mids: pd.Series) -> pd.Series:
-        """Mids for the ledger's tickers; tickers without bars at their average cost."""
-        pos = self.ledger.positions
-        return mids.reindex(pos.index).fillna(pos["avg_cost"]) if len(pos) else mids
+        day = m.session_of(t_ns[:1], "portfolio", "time")
+        mids = pd.Series(m.mid_at(np.arange(len(m.tickers)), t_ns, np.repeat(day, len(t_ns))), index=m.index)
+        return self.ledger.mark(marks(self.ledger, mids))
 
     # ------------------------------------------------------------------ the batch
     def run(self, decisions: object, *, errors: str | None = None) -> ExecutionReport:
@@ -537,29 +337,34 @@ class Executor:
 
         # --- price every decision at the quote mid at its time (validity first) ---
         k = m.index.get_indexer(dec["ticker"].to_numpy(object))
-        bar, day, inside = m.locate(t_ns)
+        bar, day, inside = _locate(m, t_ns)
         price = np.full(n, np.nan)
         ok = (k >= 0) & inside
-        price[ok] = m.mid_at(k[ok], bar[ok], t_ns[ok])
+        price[ok] = m.mid_at(k[ok], t_ns[ok], day[ok])
         reason = np.full(n, "", dtype=object)
         unknown = k < 0
         if unknown.any():
             i = int(np.flatnonzero(unknown)[0])
             msg = (f"decisions column 'ticker' has {dec['ticker'].iat[i]!r} at row {dec['input_row'].iat[i]}; "
-                   f"it is not in the bars, which hold {m.tickers}.")
+                   f"it is not in the market, which holds {m.tickers}.")
             if errors == "raise":
                 raise ValueError(msg)
-            reason[unknown] = [f"unknown ticker {t!r} (bars hold {m.tickers})" for t in dec["ticker"].to_numpy(object)[unknown]]
+            reason[unknown] = [f"unknown ticker {t!r} (the market holds {m.tickers})" for t in dec["ticker"].to_numpy(object)[unknown]]
         noquote = (k >= 0) & ~inside
         if noquote.any():
             i = int(np.flatnonzero(noquote)[0])
-            d0 = m.day[bar[i]]
-            msg = (f"decisions column 'time' has {dec['time'].iat[i]} at row {dec['input_row'].iat[i]} "
-                   f"({dec['ticker'].iat[i]}); there is no quote then: the bars cover "
-                   f"{m.times[m.day_first[d0]]} to {pd.Timestamp(m.end[m.day_last[d0]], tz='UTC').tz_convert(m.tz)} on that day.")
+            d0 = day[i]
+            if d0 < 0:
+                msg = (f"decisions column 'time' has {dec['time'].iat[i]} at row {dec['input_row'].iat[i]} "
+                       f"({dec['ticker'].iat[i]}), on a date that is not one of the market's sessions "
+                       f"({m.n_sessions} from {m.dates[0].date()} to {m.dates[-1].date()}).")
+            else:
+                msg = (f"decisions column 'time' has {dec['time'].iat[i]} at row {dec['input_row'].iat[i]} "
+                       f"({dec['ticker'].iat[i]}); there is no quote then: the market covers "
+                       f"{m.times[m.day_first[d0]]} to {pd.Timestamp(m.end_ns[m.day_last[d0]], tz='UTC').tz_convert(m.tz)} on that day.")
             if errors == "raise":
                 raise ValueError(msg)
-            reason[noquote] = [f"no quote at decision time {t} (outside the session in the bars)"
+            reason[noquote] = [f"no quote at decision time {t} (outside the market's sessions)"
                                for t in dec["time"].to_numpy()[noquote]]
         dec["price"] = price
         rejected = unknown | noquote
@@ -578,7 +383,7 @@ class Executor:
                 rows = np.flatnonzero((day_of == dd) | ((day_of == -1) & (dd == first_day)))
                 pieces.append(self._run_day_checked(dec.iloc[rows].reset_index(drop=True), k[rows], bar[rows], t_ns[rows],
                                             reason[rows], rejected[rows], int(dd)))
-            report = self._assemble(pieces, n_book, dec)
+            report = assemble_report(self, pieces, n_book)
             self._decision_ids.update(dec["decision_id"].tolist())
             self._n_decisions += n
             self._decisions.append(report.decisions)
@@ -594,10 +399,10 @@ class Executor:
     # ------------------------------------------------------------------ one trading day
     def _start_day_if_needed(self, d: int) -> None:
         m = self.market
-        date = m.days[d]
+        date = m.dates[d]
         if self.risk.day is not None and self.risk.day.date == date:
             return
-        prices = pd.Series(m.sod_price[:, d], index=m.index)
+        prices = pd.Series(m["mid_open"][:, d, 0], index=m.index)
         pos = self.ledger.positions
         mark = prices.reindex(pos.index).to_numpy(np.float64)
         mark = np.where(np.isfinite(mark), mark, pos["avg_cost"].to_numpy(np.float64))
@@ -607,20 +412,10 @@ class Executor:
         self.risk.start_day(date, value, pos["shares"], prices)
 
     def _day_pnl(self, t_ns: np.ndarray) -> np.ndarray:
-        """P&L of the day at each time: equity from fills before it, marked to the mid then, less start-of-day value."""
-        m = self.market
+        """The day's P&L at each time as the loss limit sees it (:func:`~execlab.engine.pnl.day_pnl`)."""
         if self.risk.limits.daily_loss_limit is None or len(t_ns) == 0:
             return np.zeros(len(t_ns))
-        tickers = list(dict.fromkeys(self.ledger.tickers))
-        if not tickers:
-            return np.full(len(t_ns), self.ledger.cash - self.risk.day.value)
-        cash, pos = self.ledger.state_at(pd.DatetimeIndex(pd.to_datetime(t_ns, utc=True)), tickers)
-        kk = m.index.get_indexer(tickers)
-        bar, _, _ = m.locate(t_ns)
-        cost = self.ledger.positions["avg_cost"].reindex(tickers).to_numpy(np.float64)
-        marks = m.mid_at(np.maximum(kk, 0)[None, :], bar[:, None], t_ns[:, None])  # (times, tickers)
-        marks = np.where(kk[None, :] >= 0, marks, cost[None, :])  # tickers without bars: at average cost
-        return cash + (pos * marks).sum(axis=1) - self.risk.day.value
+        return day_pnl(self.ledger, self.market, self.risk.day.value, t_ns)
 
     def _run_day_checked(self, dec, k, bar, t_ns, reason, rejected, d):
         """One day's decisions, with the daily loss limit seeing this batch's own fills.
@@ -648,7 +443,7 @@ class Executor:
             out = self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d, pnl)
             if out.get("orders") is None:
                 return out
-            new = base + self._batch_pnl(out, k, bar, t_ns)
+            new = base + self._batch_pnl(out, t_ns)
             cand = np.flatnonzero(out["acc"] | out["blocked"])
             first = [int(np.argmax(x[cand] <= -lim)) if (x[cand] <= -lim).any() else len(cand) for x in (pnl, new)]
             if first[0] == first[1]:
@@ -659,27 +454,12 @@ class Executor:
             pnl = new
         return out
 
-    def _batch_pnl(self, out: dict, k: np.ndarray, bar: np.ndarray, t_ns: np.ndarray) -> np.ndarray:
-        """P&L ($) that the batch's own fills add at each decision time (see :meth:`_run_day_checked`)."""
-        m = self.market
-        n = len(t_ns)
+    def _batch_pnl(self, out: dict, t_ns: np.ndarray) -> np.ndarray:
+        """P&L ($) the batch's own fills add at each decision time (see :meth:`_run_day_checked`)."""
         f = out["fills"]
-        if len(f) == 0:
-            return np.zeros(n)
         ai = np.flatnonzero(out["acc"])
         src = ai[pd.Index(out["pid"][ai]).get_indexer(f["order_id"].to_numpy())]
-        ft = pd.DatetimeIndex(f["time"]).as_unit("ns").asi8
-        known = np.maximum(src + 1, np.searchsorted(t_ns, ft, side="right"))  # first decision that sees the fill
-        keep = known < n
-        signed = np.where(f["side"].to_numpy(object) == "BUY", 1, -1) * f["shares"].to_numpy(np.int64)
-        flow = -(signed * f["price"].to_numpy(np.float64) + f["fee"].to_numpy(np.float64))
-        names, code = np.unique(f["ticker"].to_numpy(object).astype(str), return_inverse=True)
-        T = len(names)
-        cash = np.cumsum(np.bincount(known[keep], weights=flow[keep], minlength=n))
-        pos = np.cumsum(np.bincount(known[keep] * T + code[keep], weights=signed[keep], minlength=n * T).reshape(n, T), axis=0)
-        kk = m.index.get_indexer(names)
-        marks = m.mid_at(kk[None, :], bar[:, None], t_ns[:, None])  # (decisions, tickers)
-        return cash + (pos * marks).sum(axis=1)
+        return batch_pnl(self.market, f.assign(sign=np.where(f["side"].to_numpy(object) == "BUY", 1, -1)), src, t_ns)
 
     def _run_day(self, dec, k, bar, t_ns, reason, rejected, d, pnl=None):
         m = self.market
@@ -699,7 +479,7 @@ class Executor:
         qty = requested.copy()
         sell = trade & (sign < 0)
         if sell.any() and not self.allow_short:
-            qty = self._cap_sells(dec["ticker"].to_numpy(object), qty, sell, price)
+            qty = self._cap_sells(dec["ticker"].to_numpy(object), qty, sell, price, d)
 
         skipped = np.zeros(n, dtype=bool)
         hold = (action == "HOLD") & ~rejected
@@ -759,24 +539,29 @@ class Executor:
 
         # --- schedules, one policy call for the batch (one schedule call per urgency) ---
         arr_ns = t_ns[ai] + self.delay.value
-        abar, aday, ainside = m.locate(arr_ns)
-        last = m.day_last[m.day[bar[ai]]]
-        after_close = arr_ns >= m.end[last]
-        bins_left = np.where(after_close, 0, last - abar + 1)
         ka = k[ai]
         dd = np.full(len(ai), d)
-        adv, sig, spr = m.adv[ka, dd], m.sigma[ka, dd], m.spread[ka, dd]
+        fc = self.forecast
+        fc.require(ka, dd, "the decisions' sizing, schedules and pre-trade cost")
+        abar, _ = m.locate(arr_ns, dd)
+        last = m.day_last[dd]
+        after_close = arr_ns >= m.end_ns[last]
+        bins_left = np.where(after_close, 0, last - abar + 1)
+        adv, sig, spr = fc.adv[ka, dd], fc.sigma[ka, dd], fc.spread[ka, dd]
+        # Profiles of every ticker and session laid end to end; an order reads its own row from its arrival bar.
+        profile = np.nan_to_num(fc.profile.reshape(-1), nan=0.0)
+        pstart = ka * (m.n_sessions * m.n_bins) + abar
         pa = price[ai]
         ac = {"sigma": sig * pa, "eta": spr / (0.01 * adv), "gamma": spr / (0.1 * adv), "epsilon": spr / 2}
-        plan = self.policy.plan(qty[ai], dec["urgency"].to_numpy(object)[ai].astype(str), abar, bins_left, m.freq,
-                                m.profile, ac)
+        plan = self.policy.plan(qty[ai], dec["urgency"].to_numpy(object)[ai].astype(str), pstart, bins_left, m.freq,
+                                profile, ac)
         W = plan.shares.shape[1]
 
         # --- pre-trade cost: impact on forecast bin volumes (profile x ADV) plus half the spread ---
         j = np.arange(W)
-        gb = abar[:, None] + j[None, :]
+        gb = pstart[:, None] + j[None, :]
         live = j[None, :] < bins_left[:, None]
-        fvol = np.where(live, adv[:, None] * m.profile[np.clip(gb, 0, len(m.profile) - 1)], 0.0)
+        fvol = np.where(live, adv[:, None] * profile[np.clip(gb, 0, len(profile) - 1)], 0.0)
         sh = np.where(live & (fvol > 0), plan.shares, 0)
         fvol = np.where(sh > 0, fvol, 1.0)
         spread_bps = 1e4 * spr / 2 / pa
@@ -787,13 +572,13 @@ class Executor:
             "parent_id": pid[ai][ri],
             "decision_id": dec["decision_id"].to_numpy(object)[ai][ri],
             "ticker": dec["ticker"].to_numpy(object)[ai][ri],
-            "side": np.where(sign[ai][ri] > 0, "BUY", "SELL"),
+            "side": sign_to_side(sign[ai][ri]),
             "quantity": plan.shares[ri, rj],
             "algorithm": plan.algorithm[ri],
             "urgency": dec["urgency"].to_numpy(object)[ai][ri],
             "slice": rj // plan.stride[ri],
             "release_time": pd.DatetimeIndex(pd.to_datetime(np.where(
-                rj < bins_left[ri], m.start[np.clip(abar[ri] + rj, 0, len(m.start) - 1)], np.iinfo(np.int64).min),
+                rj < bins_left[ri], m.start_ns[np.clip(abar[ri] + rj, 0, len(m.start_ns) - 1)], np.iinfo(np.int64).min),
                 utc=True)).tz_convert(m.tz),
         })
         cid = self.book.add_children(child_frame, dec_times.take(ai)[ri]) if len(ri) else np.zeros(0, np.int64)
@@ -802,19 +587,17 @@ class Executor:
         orders_in = pd.DataFrame({
             "order_id": pid[ai],
             "ticker": dec["ticker"].to_numpy(object)[ai].astype(str),
-            "side": np.where(sign[ai] > 0, "BUY", "SELL"),
+            "side": sign_to_side(sign[ai]),
             "quantity": qty[ai],
             "decision_time": dec_times.take(ai),
             "algorithm": plan.algorithm,
             "urgency": dec["urgency"].to_numpy(object)[ai].astype(str),
             "decision_id": dec["decision_id"].to_numpy(object)[ai],
         })
-        traded = sorted(set(orders_in["ticker"]))
-        bars = self.bars[self.bars["ticker"].isin(traded)] if len(traded) < len(m.tickers) else self.bars
-        sim = _simulate(orders_in, Schedule(plan.shares, qty[ai], "policy", None), bars, self.impact,
-                        max_participation=self.max_participation, fee_per_share=self.fee_per_share,
+        sim = _simulate(orders_in, Schedule(plan.shares, qty[ai], "policy", None), m, self.impact,
+                        forecast=fc, max_participation=self.max_participation, fee_per_share=self.fee_per_share,
                         fee_per_order=self.fee_per_order, delay=self.delay)
-        sf = _shortfall(sim.orders, sim.fills, bars)
+        sf = _shortfall(sim.orders, sim.fills, m)
 
         f = sim.fills
         row = pd.Index(pid[ai]).get_indexer(f["order_id"].to_numpy())
@@ -838,7 +621,7 @@ class Executor:
         why = ("fill " + fills["shares"].astype(str) + " @ " + fills["price"].round(4).astype(str)).to_numpy(object)
         self.book.apply_fills(fills["child_id"].to_numpy(), fills["shares"].to_numpy(), ftimes, why)
         self.book.apply_fills(fills["order_id"].to_numpy(), fills["shares"].to_numpy(), ftimes, why)
-        close = pd.Timestamp(m.end[last[0]], tz="UTC").tz_convert(m.tz)
+        close = pd.Timestamp(m.end_ns[last[0]], tz="UTC").tz_convert(m.tz)
         open_ids = np.concatenate([pid[ai], cid])
         still = np.isin(self.book.status(open_ids), ["NEW", "PARTIALLY_FILLED"])
         oid = open_ids[still]
@@ -876,7 +659,8 @@ class Executor:
                   "fees", "slippage_arrival_bps", "slippage_vwap_bps"):
             o[c] = sf[c].to_numpy(np.float64)
         children = self.book.children.loc[cid] if len(cid) else self.book.children.iloc[:0]
-        return out | {"orders": o, "fills": fills, "shortfall": sf, "children": children}
+        return out | {"orders": o, "fills": fills, "shortfall": sf, "children": children,
+                      "inputs": f"{m.dates[d].date()}: {fc.used(ka, dd)}"}
 
     def _pretrade_impact(self, shares: np.ndarray, fvol: np.ndarray, adv: np.ndarray, sig: np.ndarray) -> np.ndarray:
         if self.impact is None:
@@ -892,7 +676,7 @@ class Executor:
         q = s.sum(axis=1)
         return np.divide(1e4 * (s * (temp + earlier)).sum(axis=1), q, out=np.zeros(len(q)), where=q > 0)
 
-    def _cap_sells(self, ticker: np.ndarray, qty: np.ndarray, sell: np.ndarray, price: np.ndarray) -> np.ndarray:
+    def _cap_sells(self, ticker: np.ndarray, qty: np.ndarray, sell: np.ndarray, price: np.ndarray, d: int) -> np.ndarray:
         """Cap sells at the sellable position, in decision order, exactly as one at a time would.
 
         Cumulative capped sells per ticker are ``min(C, A)`` (C = cumulative
@@ -905,7 +689,7 @@ class Executor:
         tick = ticker.astype(str)
         names = list(pd.unique(pd.Series(tick[sell], dtype=object)))
         _, committed_sells, sod = self.risk._base(names)
-        avail = np.maximum(sod - committed_sells, 0)
+        avail = np.maximum(sod + self._bought_today(names, d) - committed_sells, 0)
         code = pd.Index(names).get_indexer(tick)
         idx = np.flatnonzero(sell)
         c = code[idx]
@@ -935,98 +719,12 @@ class Executor:
         out[idx] = capped
         return out
 
-    # ------------------------------------------------------------------ assembling the report
-    def _assemble(self, pieces: list[dict], n_book: int, dec_all: pd.DataFrame) -> ExecutionReport:
-        m = self.market
-        dec_rows, orders, fills, sfs, children = [], [], [], [], []
-        blocked_rows, skipped_rows, rejected_rows = [], [], []
-        last_day = -1
-        for p in pieces:
-            dec = p["dec"].copy()
-            status = self.book.status(np.maximum(p["pid"], 0)) if len(p["pid"]) else np.zeros(0, dtype=str)
-            outcome = np.where(p["acc"], status, np.where(p["blocked"], "BLOCKED",
-                               np.where(p["rejected"], "REJECTED", np.where(p["skipped"], "SKIPPED", ""))))
-            dec["outcome"] = outcome
-            dec["order_id"] = pd.array(np.where(p["pid"] >= 0, p["pid"], 0), dtype="Int64")
-            dec.loc[p["pid"] < 0, "order_id"] = pd.NA
-            dec["quantity"] = p["qty"]
-            dec["reason"] = p["reason"].astype(str)
-            dec_rows.append(dec)
-            b = p["blocked"]
-            if b.any():
-                r = p["rules"].loc[np.flatnonzero(b)]
-                blocked_rows.append(pd.DataFrame({
-                    "input_row": dec["input_row"].to_numpy()[b],
-                    "decision_id": dec["decision_id"].to_numpy(object)[b], "order_id": p["pid"][b],
-                    "ticker": dec["ticker"].to_numpy(object)[b], "action": dec["action"].to_numpy(object)[b],
-                    "quantity": p["qty"][b], "rule": r["rule"].to_numpy(object),
-                    "value": r["value"].to_numpy(np.float64), "limit": r["limit"].to_numpy(np.float64),
-                    "reason": p["reason"][b].astype(str)}))
-            for mask, bucket in ((p["skipped"], skipped_rows), (p["rejected"], rejected_rows)):
-                if mask.any():
-                    bucket.append(pd.DataFrame({"input_row": dec["input_row"].to_numpy()[mask],
-                                                "decision_id": dec["decision_id"].to_numpy(object)[mask],
-                                                "ticker": dec["ticker"].to_numpy(object)[mask],
-                                                "action": dec["action"].to_numpy(object)[mask],
-                                                "time": pd.DatetimeIndex(dec["time"])[mask],
-                                                "reason": p["reason"][mask].astype(str)}))
-            if p.get("orders") is not None:
-                orders.append(p["orders"])
-                fills.append(p["fills"])
-                sfs.append(p["shortfall"])
-                children.append(p["children"])
-            last_day = max(last_day, p["day"])
-
-        def cat(frames, empty):
-            return pd.concat(frames) if frames else empty
-
-        def rows(frames, columns):
-            """Per-decision tables in input order."""
-            if not frames:
-                return pd.DataFrame(columns=columns)
-            return pd.concat(frames).sort_values("input_row", kind="stable").drop(columns="input_row").reset_index(drop=True)
-
-        o_empty = pd.DataFrame(columns=["decision_id", "ticker", "side", "urgency", "algorithm", "requested", "quantity",
-                                        "decision_time", "decision_price", "expected_spread_bps", "expected_impact_bps",
-                                        "expected_cost_bps", "horizon_clipped", "filled", "fill_rate", "status", "avg_price", "end_time",
-                                        "paper_notional", "is_total", "is_bps", "delay_cost_bps", "execution_cost_bps",
-                                        "opportunity_cost_bps", "fees", "slippage_arrival_bps", "slippage_vwap_bps"],
-                               index=pd.Index([], name="order_id"))
-        f_empty = pd.DataFrame({"order_id": pd.Series([], dtype=np.int64), "child_id": pd.Series([], dtype=np.int64),
-                                "decision_id": pd.Series([], dtype=object), "ticker": pd.Series([], dtype=object),
-                                "side": pd.Series([], dtype=object), "time": pd.Series([], dtype=f"datetime64[ns, {m.tz}]"),
-                                "shares": pd.Series([], dtype=np.int64), "price": pd.Series([], dtype=float),
-                                "fee": pd.Series([], dtype=float)})
-        decisions = pd.concat(dec_rows).sort_values("input_row", kind="stable").drop(columns="input_row").reset_index(drop=True)
-        hist = self.book.history
-        hist = hist[hist["order_id"] >= n_book].reset_index(drop=True)
-        # portfolio marked to the close of the last day processed
-        d = last_day if last_day >= 0 else len(m.days) - 1
-        close_mid = pd.Series(m.close_price[:, d], index=m.index)
-        port = self.ledger.mark(self._marks(close_mid))
-        equity = self.ledger.cash + float(port["market_value"].sum())
-        account = {
-            "cash": self.ledger.cash,
-            "equity": equity,
-            "day_pnl": equity - self.risk.day.value if self.risk.day is not None else np.nan,
-            "start_value": self.risk.day.value if self.risk.day is not None else np.nan,
-            "pnl_since_cost": equity - self.ledger.initial_value(),
-            "realized_pnl": self.ledger.realized_pnl,
-            "unrealized_pnl": float(port["unrealized_pnl"].sum()),
-            "fees": self.ledger.fees,
-            "marked_at": pd.Timestamp(m.end[m.day_last[d]], tz="UTC").tz_convert(m.tz),
-        }
-        return ExecutionReport(
-            decisions=decisions,
-            orders=cat(orders, o_empty),
-            children=cat(children, self.book.children.iloc[:0]),
-            fills=cat(fills, f_empty).reset_index(drop=True),
-            shortfall=cat(sfs, pd.DataFrame()),
-            portfolio=port,
-            blocked=rows(blocked_rows, ["decision_id", "order_id", "ticker", "action", "quantity", "rule", "value",
-                                        "limit", "reason"]),
-            skipped=rows(skipped_rows, ["decision_id", "ticker", "action", "time", "reason"]),
-            rejected=rows(rejected_rows, ["decision_id", "ticker", "action", "time", "reason"]),
-            history=hist,
-            account=account,
-        )
+    def _bought_today(self, names: list[str], d: int) -> np.ndarray:
+        """Shares of each ticker bought in session ``d`` by fills already booked (0 unless same-day selling is on)."""
+        if not self.allow_same_day_sell or d < 0 or not names:
+            return np.zeros(len(names), dtype=np.int64)
+        f = self.ledger.fills
+        t = pd.DatetimeIndex(f["time"]).as_unit("ns").asi8
+        today = (t >= self.market.start_ns[self.market.day_first[d]]) & (f["shares"].to_numpy(np.int64) > 0)
+        bought = f.loc[today].groupby("ticker")["shares"].sum()
+        return bought.reindex(names, fill_value=0).to_numpy(np.int64)

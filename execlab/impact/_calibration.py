@@ -1,0 +1,452 @@
+"""Calibration of impact models on parent-order executions: :func:`fit_impact` -> :class:`ImpactFit`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import statsmodels.api as sm
+from statsmodels.stats.diagnostic import het_breuschpagan
+from statsmodels.stats.stattools import jarque_bera
+
+from .._calendar import SESSION_LENGTH
+from .._validation import check_choice, check_frame, check_numeric_column, check_scalar
+from ..schedules import Schedule
+from ._likelihood import _ac_spec, _fit_nls, _power_spec
+from ._models import AlmgrenChrissImpact, LinearImpact, PowerLawImpact, SquareRootImpact, _ImpactModel
+
+_MODELS = ("power", "sqrt", "linear", "almgren_chriss")
+_OLS_COV = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
+_MLE_COV = ("nonrobust", "HC0")
+
+
+def _fast_numeric_column(df: pd.DataFrame, column: str, name: str, *, min_val: float | None = None,
+                         include_min: bool = True) -> np.ndarray:
+    """:func:`check_numeric_column` with a copy-free clean path for float64/int64 columns.
+
+    The clean path checks finiteness and the lower bound with two reductions
+    (NaN propagates into ``min``/``max``) and returns the column's own buffer
+    for float64 (read-only under copy-on-write); anything else, and any
+    failure, goes through :func:`check_numeric_column`, so the checks and
+    messages are the same.
+    """
+    col = df[column]
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":
+        arr = col.to_numpy(dtype=np.float64)
+        if arr.size:
+            lo, hi = arr.min(), arr.max()
+            ok = np.isfinite(lo) and np.isfinite(hi)
+            if ok and min_val is not None:
+                ok = lo >= min_val if include_min else lo > min_val
+            if ok:
+                return arr
+    return check_numeric_column(df, column, name, min_val=min_val, include_min=include_min)
+
+
+def _durations(df: pd.DataFrame, name: str) -> np.ndarray:
+    col = df["duration"]
+    if pd.api.types.is_timedelta64_dtype(col.dtype):
+        vals = col.to_numpy(dtype="timedelta64[ns]").astype(np.int64).astype(np.float64)
+        nat = col.isna().to_numpy()
+        vals = np.where(nat, np.nan, vals / SESSION_LENGTH.value)
+        tmp = pd.DataFrame({"duration": vals}, index=df.index)
+        return check_numeric_column(tmp, "duration", name, min_val=0.0, include_min=False)
+    return _fast_numeric_column(df, "duration", name, min_val=0.0, include_min=False)
+
+
+def _execution_arrays(executions: pd.DataFrame, need_duration: bool, name: str = "executions") -> dict:
+    check_frame(executions, name, ["quantity", "daily_volume", "sigma"])
+    out = {}
+    out["quantity"] = _fast_numeric_column(executions, "quantity", name, min_val=0.0, include_min=False)
+    out["daily_volume"] = _fast_numeric_column(executions, "daily_volume", name, min_val=0.0, include_min=False)
+    out["sigma"] = _fast_numeric_column(executions, "sigma", name, min_val=0.0, include_min=False)
+    has_prices = "arrival_price" in executions.columns and "avg_price" in executions.columns
+    if has_prices:
+        check_frame(executions, name, ["side"])
+        arrival = _fast_numeric_column(executions, "arrival_price", name, min_val=0.0, include_min=False)
+        avg = _fast_numeric_column(executions, "avg_price", name, min_val=0.0, include_min=False)
+        cost = avg - arrival
+        cost /= arrival
+        cost *= _side_sign(executions["side"], name)
+        out["cost"] = cost
+    elif "shortfall_bps" in executions.columns:
+        out["cost"] = _fast_numeric_column(executions, "shortfall_bps", name) / 1e4
+    else:
+        raise ValueError(
+            f"{name} needs columns ['arrival_price', 'avg_price'] (with 'side') or 'shortfall_bps'; "
+            f"it has {list(map(str, executions.columns))}."
+        )
+    if need_duration:
+        check_frame(executions, name, ["duration"])
+    if "duration" in executions.columns:
+        out["duration"] = _durations(executions, name)
+    return out
+
+
+def _median(a: np.ndarray) -> float:
+    """Median of a finite 1-D array: one single-pivot partition (``np.median``
+    partitions around two pivots and checks for NaN; a few times slower)."""
+    k = a.size // 2
+    p = np.partition(a, k)
+    return float(p[k]) if a.size % 2 else 0.5 * (float(p[k]) + float(p[:k].max()))
+
+
+def _side_sign(side: pd.Series, name: str) -> np.ndarray:
+    """+1.0 for "BUY" / +1, -1.0 for "SELL" / -1; anything else (NaN included) raises.
+
+    Text sides cost two vectorised equality passes (no fancy indexing, no
+    per-row Python); a categorical ``side`` costs only its few categories.
+    """
+    if pd.api.types.is_numeric_dtype(side.dtype) and not pd.api.types.is_bool_dtype(side.dtype):
+        s = side.to_numpy(dtype=np.float64, na_value=np.nan)
+        ok = np.abs(s) == 1.0  # NaN fails too
+        if not ok.all():
+            pos = int(np.flatnonzero(~ok)[0])
+            raise ValueError(f"{name} column 'side' has {float(s[pos])!r} at row {side.index[pos]!r}; must be 'BUY'/'SELL' or +1/-1.")
+        return s
+    if isinstance(side.dtype, pd.CategoricalDtype):
+        labels = np.asarray(side.cat.categories, dtype=object)
+        lookup = np.append(np.where(labels == "BUY", 1.0, np.where(labels == "SELL", -1.0, 0.0)), 0.0)
+        sign = lookup[side.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing 0
+    else:
+        vals = side.to_numpy()
+        if vals.dtype == object:
+            buy, sell = vals == "BUY", vals == "SELL"
+        else:  # e.g. pyarrow-backed strings: let pandas compare natively
+            buy = (side == "BUY").to_numpy(dtype=bool, na_value=False)
+            sell = (side == "SELL").to_numpy(dtype=bool, na_value=False)
+        sign = buy.astype(np.float64)
+        sign -= sell
+    if not sign.all():
+        pos = int(np.flatnonzero(sign == 0)[0])
+        value = side.iloc[pos]
+        value = value.item() if isinstance(value, np.generic) else value
+        raise ValueError(f"{name} column 'side' has {value!r} at row {side.index[pos]!r}; must be 'BUY' or 'SELL'.")
+    return sign
+
+
+def _ols_one_regressor(y: np.ndarray, x: np.ndarray, cov_type: str):
+    r"""statsmodels OLS of ``y`` on one regressor without intercept, without the SVD.
+
+    ``OLS.fit(method="pinv")`` takes two SVDs of the n x 1 design to find its
+    pseudo-inverse, which for one non-zero column is exactly
+    :math:`x^\top / (x^\top x)`.  We set the same model attributes that
+    ``fit`` sets and build the same ``OLSResults``, so covariance types,
+    ``summary()`` and every other statistic are statsmodels' own (a test pins
+    them to ``sm.OLS(...).fit()``).
+    """
+    from statsmodels.regression.linear_model import OLSResults, RegressionResultsWrapper
+
+    model = sm.OLS(y, x[:, None], hasconst=False)
+    xx = float(x @ x)
+    inv = np.array([[1.0 / xx]])
+    model.pinv_wexog = (x / xx)[None, :]
+    model.normalized_cov_params = inv
+    model.wexog_singular_values = np.array([np.sqrt(xx)])
+    model.rank = 1
+    model.df_model = 1.0 - model.k_constant  # rank - k_constant, as fit sets it
+    model.df_resid = float(x.size - 1)
+    beta = np.array([float(x @ y) / xx])
+    return RegressionResultsWrapper(OLSResults(model, beta, normalized_cov_params=inv, cov_type=cov_type))
+
+
+@dataclass
+class ImpactFit:
+    """Impact model calibrated on executions (returned by :func:`fit_impact`).
+
+    Attributes
+    ----------
+    model : PowerLawImpact or AlmgrenChrissImpact
+        The fitted model, ready for ``cost_bps``/``schedule_cost_bps`` and the simulator.
+    results : statsmodels results
+        ``RegressionResults`` (sqrt, linear) or ``GenericLikelihoodModelResults``
+        (power, almgren_chriss), with the chosen covariance.
+    kind : str
+        The ``model`` argument of :func:`fit_impact`.
+    data : DataFrame
+        The arrays used: ``participation`` (Q/V), ``sigma``, ``cost_bps``,
+        ``y`` (cost / sigma) and ``duration`` where known (built on first use
+        from ``arrays``).
+    """
+
+    model: _ImpactModel
+    results: object
+    kind: str
+    arrays: dict = field(repr=False)
+    names: list[str] = field(default_factory=list)
+
+    @cached_property
+    def data(self) -> pd.DataFrame:
+        """The arrays used: ``participation`` (Q/V), ``sigma``, ``cost_bps``, ``y``
+        (cost / sigma) and ``duration`` where known."""
+        return pd.DataFrame(self.arrays)
+
+    @property
+    def params(self) -> pd.Series:
+        """Estimated impact parameters (not the noise scale; see :attr:`scale`)."""
+        return pd.Series(np.asarray(self.results.params)[: len(self.names)], index=self.names, name="params")
+
+    @property
+    def bse(self) -> pd.Series:
+        """Standard errors of :attr:`params`, with the covariance in ``cov_type``."""
+        return pd.Series(np.asarray(self.results.bse)[: len(self.names)], index=self.names, name="bse")
+
+    @property
+    def tvalues(self) -> pd.Series:
+        return self.params / self.bse
+
+    @property
+    def cov_type(self) -> str:
+        return str(self.results.cov_type)
+
+    @property
+    def nobs(self) -> int:
+        return int(self.results.nobs)
+
+    @property
+    def scale(self) -> float:
+        """Standard deviation of the cost noise, in units of sigma."""
+        if self.kind in ("power", "almgren_chriss"):
+            return float(np.asarray(self.results.params)[-1])
+        return float(np.sqrt(self.results.scale))
+
+    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
+        """Confidence intervals, a DataFrame with ``lower``/``upper`` indexed by parameter."""
+        alpha = check_scalar(alpha, "alpha", min_val=0.0, max_val=1.0, include_min=False, include_max=False)
+        ci = np.asarray(self.results.conf_int(alpha))[: len(self.names)]
+        return pd.DataFrame(ci, index=self.names, columns=["lower", "upper"])
+
+    def summary(self, alpha: float = 0.05):
+        """statsmodels ``Summary`` of the fit (the noise scale is the last row for likelihood fits)."""
+        xname = list(self.names) + (["scale"] if self.kind in ("power", "almgren_chriss") else [])
+        title = f"Impact fit: {self.kind} ({type(self.model).__name__}), cost / sigma"
+        return self.results.summary(yname="cost/sigma", xname=xname, title=title, alpha=alpha)
+
+    @cached_property
+    def fittedvalues(self) -> np.ndarray:
+        """Fitted cost / sigma for each execution."""
+        return self.arrays["y"] - self.resid
+
+    @cached_property
+    def resid(self) -> np.ndarray:
+        """Residuals of cost / sigma (observed minus fitted), dimensionless."""
+        if self.kind in ("power", "almgren_chriss"):
+            theta = np.asarray(self.results.params)[:-1]
+            return self.arrays["y"] - self.results.model.spec.mean(theta)
+        return np.asarray(self.results.resid)
+
+    def predict(self, data: pd.DataFrame | None = None) -> np.ndarray:
+        """Expected cost in bps.
+
+        Parameters
+        ----------
+        data : DataFrame, optional
+            ``quantity, daily_volume, sigma`` (and ``duration`` in sessions for
+            the Almgren-Chriss model).  ``None`` gives the in-sample fitted costs.
+        """
+        if data is None:
+            return 1e4 * self.fittedvalues * self.arrays["sigma"]
+        arr = _execution_arrays_for_predict(data, self.kind == "almgren_chriss")
+        if self.kind == "almgren_chriss":
+            return self.model.cost_bps(arr["quantity"], arr["daily_volume"], arr["sigma"], arr["duration"])
+        return self.model.cost_bps(arr["quantity"], arr["daily_volume"], arr["sigma"])
+
+    def cost(self, schedule: Schedule, bin_volume, daily_volume, sigma) -> np.ndarray:
+        """Expected cost of each order of ``schedule`` in bps (see ``schedule_cost_bps`` of the model)."""
+        return self.model.schedule_cost_bps(schedule, bin_volume, daily_volume, sigma)
+
+    def diagnostics(self) -> pd.DataFrame:
+        """Residual diagnostics: Jarque-Bera (normality), Breusch-Pagan
+        (residual variance against log participation, sigma and log duration),
+        skewness and kurtosis.  A small Breusch-Pagan p-value says the noise is
+        not proportional to sigma alone, which the robust covariance allows for.
+        """
+        r = self.resid
+        jb, jb_p, skew, kurt = jarque_bera(r)
+        cols = [np.ones_like(r), np.log(self.data["participation"].to_numpy()), self.data["sigma"].to_numpy()]
+        if "duration" in self.data:
+            cols.append(np.log(self.data["duration"].to_numpy()))
+        lm, lm_p, _, _ = het_breuschpagan(r, np.column_stack(cols))
+        return pd.DataFrame(
+            {
+                "statistic": [float(jb), float(lm), float(skew), float(kurt)],
+                "pvalue": [float(jb_p), float(lm_p), np.nan, np.nan],
+            },
+            index=pd.Index(["jarque_bera", "breusch_pagan", "skew", "kurtosis"], name="test"),
+        )
+
+    def __repr__(self) -> str:
+        p = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
+        return f"ImpactFit({self.kind}: {p}; n={self.nobs}, cov_type={self.cov_type})"
+
+
+def _execution_arrays_for_predict(data: pd.DataFrame, need_duration: bool) -> dict:
+    check_frame(data, "data", ["quantity", "daily_volume", "sigma"] + (["duration"] if need_duration else []))
+    out = {
+        "quantity": check_numeric_column(data, "quantity", "data", min_val=0.0),
+        "daily_volume": check_numeric_column(data, "daily_volume", "data", min_val=0.0, include_min=False),
+        "sigma": check_numeric_column(data, "sigma", "data", min_val=0.0, include_min=False),
+    }
+    if need_duration:
+        out["duration"] = _durations(data, "data")
+    return out
+
+
+def fit_impact(
+    executions: pd.DataFrame,
+    model: str = "power",
+    *,
+    cov_type: str | None = None,
+    alpha: float = 1.0,
+) -> ImpactFit:
+    r"""Calibrate an impact model on parent-order executions.
+
+    Parameters
+    ----------
+    executions : DataFrame
+        One row per parent order:
+
+        ``quantity``
+            Executed shares, > 0.
+        ``daily_volume``
+            Daily volume V of the stock that day (or its average), shares, > 0.
+        ``sigma``
+            Daily volatility, fraction of price, > 0.
+        ``side``, ``arrival_price``, ``avg_price``
+            ``"BUY"``/``"SELL"`` (text or categorical; or +1/-1), arrival
+            price and average fill price ($, > 0).  The cost is
+            ``side * (avg - arrival) / arrival``.  Reading a million text
+            sides costs tens of milliseconds; a categorical or numeric side
+            almost nothing.
+        ``shortfall_bps``
+            Used instead when the prices are absent: cost in bps, positive = cost.
+        ``duration``
+            Execution time in sessions (float; 1.0 = 6.5 h) or as Timedeltas.
+            Required for ``"almgren_chriss"``; for the power laws it only sets
+            the model's ``horizon`` (its median) and enters the diagnostics.
+    model : {"power", "sqrt", "linear", "almgren_chriss"}
+        Which model to fit (see Notes).
+    cov_type : str, optional
+        Covariance of the estimates.  Default ``"HC1"`` for the linear fits
+        (``"sqrt"``, ``"linear"``; also HC0, HC2, HC3, nonrobust) and ``"HC0"``
+        (sandwich) for the likelihood fits (``"power"``, ``"almgren_chriss"``;
+        also nonrobust).
+    alpha : float, default 1.0
+        Permanent-impact exponent held fixed in the Almgren-Chriss fit.
+
+    Returns
+    -------
+    ImpactFit
+
+    Raises
+    ------
+    ValueError
+        Missing columns, NaN/inf, non-positive quantity, volume, volatility,
+        price or duration (naming the column and row), an unknown side, fewer
+        rows than parameters + 2, no variation in Q/V or in the cost, and a
+        likelihood fit that does not converge or whose Hessian is singular
+        (the data do not identify the parameters; no NaN standard errors are
+        returned).
+
+    Notes
+    -----
+    Costs are standardised by volatility, :math:`y_i = C_i/\sigma_i`, and
+    modelled as :math:`y_i = f(x_i; \theta) + \varepsilon_i` with
+    :math:`x_i = Q_i/V_i` and noise of constant scale :math:`s` in units of
+    :math:`\sigma`: dividing by :math:`\sigma_i` *is* the weighting of a
+    weighted least squares on the raw cost with weights :math:`1/\sigma_i^2`.
+    Nothing is dropped and nothing is logged: negative costs (frequent, since
+    the price moves by :math:`\sigma\sqrt{T}` while impact is a fraction of
+    that) enter as they are.
+
+    * ``"sqrt"``: :math:`f = Y x^{1/2}`; ``"linear"``: :math:`f = Y x`.
+      Linear in :math:`Y`: statsmodels ``OLS`` without intercept on the
+      standardised data, heteroskedasticity-robust (HC1) errors, since the
+      real noise grows with duration and is not exactly proportional to sigma.
+    * ``"power"``: :math:`f = Y x^{\delta}`.  Gaussian quasi-likelihood in
+      :math:`(Y, \delta, s)` (a statsmodels ``GenericLikelihoodModel`` with
+      analytic score and Hessian, i.e. nonlinear least squares), started from
+      a profile fit over :math:`\delta`; sandwich (HC0) covariance, valid
+      when the noise is neither normal nor homoskedastic.
+    * ``"almgren_chriss"``: :math:`f = \tfrac{\gamma}{2} x^{\alpha} +
+      \eta\,(x/T)^{\beta}`, the realized cost of Almgren et al. (2005) with
+      :math:`\alpha` fixed; :math:`(\gamma, \eta, \beta, s)` by the same
+      likelihood.  :math:`\gamma` and :math:`\eta` are told apart only by the
+      spread of durations :math:`T` at a given :math:`x`.
+
+    Cross-sectional executions are taken as independent, so no HAC
+    correction here; the interval regressions of :func:`fit_trade_flow` and
+    :func:`fit_ofi` use HAC.
+
+    Examples
+    --------
+    >>> from execlab.synthetic import metaorders
+    >>> ex = metaorders(20_000, {"Y": 0.7, "delta": 0.5}, rng=1)
+    >>> fit = fit_impact(ex, "power")
+    >>> bool(fit.conf_int().loc["delta", "lower"] < 0.5 < fit.conf_int().loc["delta", "upper"])
+    True
+    """
+    check_choice(model, "model", _MODELS)
+    linear = model in ("sqrt", "linear")
+    options = _OLS_COV if linear else _MLE_COV
+    if cov_type is None:
+        cov_type = "HC1" if linear else "HC0"
+    check_choice(cov_type, "cov_type", options)
+    alpha = check_scalar(alpha, "alpha", min_val=0.0, include_min=False)
+    arr = _execution_arrays(executions, need_duration=model == "almgren_chriss")
+    n = arr["quantity"].size
+    k = {"sqrt": 1, "linear": 1, "power": 3, "almgren_chriss": 4}[model]
+    if n < k + 2:
+        raise ValueError(
+            f"executions has {n} rows; model {model!r} estimates {k} parameter(s) and needs at least {k + 2} rows."
+        )
+    x = arr["quantity"] / arr["daily_volume"]
+    if model != "sqrt" and model != "linear" and np.ptp(np.log(x)) < 1e-12:
+        raise ValueError(
+            f"quantity / daily_volume is constant ({x[0]:.6g}) in all {n} rows; the exponent cannot be estimated."
+        )
+    y = arr["cost"] / arr["sigma"]
+    if np.ptp(y) == 0:
+        raise ValueError(
+            f"executions cost / sigma is the same ({y[0]:.6g}) in all {n} rows; there is no variation to fit."
+        )
+    # sigma and duration may be read-only views of the caller's frame (see _fast_numeric_column);
+    # the results object keeps its own copies, so editing the frame later cannot change it.
+    data = {"participation": x, "sigma": arr["sigma"].copy(), "cost_bps": 1e4 * arr["cost"], "y": y}
+    if "duration" in arr:
+        data["duration"] = arr["duration"].copy()
+    # The Almgren-Chriss model has no horizon; skip the median there.
+    horizon = _median(arr["duration"]) if "duration" in arr and model != "almgren_chriss" else 1.0
+
+    if linear:
+        d = 0.5 if model == "sqrt" else 1.0
+        res = _ols_one_regressor(y, np.sqrt(x) if d == 0.5 else x, cov_type)
+        Y = float(res.params[0])
+        fitted_model: _ImpactModel = (SquareRootImpact if model == "sqrt" else LinearImpact)(Y, horizon=horizon)
+        names = ["Y"]
+    elif model == "power":
+        try:
+            res = _fit_nls(y, _power_spec(x), cov_type)
+        except ValueError as exc:
+            raise ValueError(f"fit_impact(model='power'): {exc}") from None
+        Y, delta = (float(v) for v in res.params[:2])
+        if not delta > 0:
+            raise ValueError(f"fitted delta == {delta:.4g}, must be > 0; the costs show no increase with Q/V.")
+        fitted_model = PowerLawImpact(Y, delta, horizon=horizon)
+        names = ["Y", "delta"]
+    else:
+        z = x / arr["duration"]
+        if np.ptp(np.log(z) - alpha * np.log(x)) < 1e-12:
+            raise ValueError("duration does not vary independently of Q/V; gamma and eta cannot be told apart.")
+        try:
+            res = _fit_nls(y, _ac_spec(x, z, alpha), cov_type)
+        except ValueError as exc:
+            raise ValueError(f"fit_impact(model='almgren_chriss'): {exc}") from None
+        g, e, b = (float(v) for v in res.params[:3])
+        if not b > 0:
+            raise ValueError(f"fitted beta == {b:.4g}, must be > 0; temporary impact shows no increase with the rate.")
+        fitted_model = AlmgrenChrissImpact(g, e, b, alpha)
+        names = ["gamma", "eta", "beta"]
+    return ImpactFit(fitted_model, res, model, data, names)
