@@ -338,7 +338,7 @@ def load_market(freq: object = "1min", tickers: Any = None, *, data_dir: object 
     tickers : str or list of str, optional
         Default all three.
     data_dir : str or Path, optional
-        Where the LOBSTER files are (see :func:`execlab.data.data_dir`).
+        Where the LOBSTER files are (see :func:`execlab.data.find_data_dir`).
 
     Examples
     --------

@@ -180,7 +180,10 @@ def _cap_recurrence(
     pending = 0
     out_pos, out_bar, out_sh = [], [], []
     n_tickers = cap.shape[0]
-    for t in range(n_bars):
+    # Only bars from the first release to the close of the last session with a release can fill.
+    first = int(rel_bar[0]) if len(rel_bar) else n_bars
+    stop = int(np.flatnonzero(is_day_last[int(rel_bar[-1]):])[0]) + int(rel_bar[-1]) + 1 if len(rel_bar) else n_bars
+    for t in range(first, stop):
         lo, hi = bounds[t], bounds[t + 1]
         if hi > lo:
             # add.at: several bins of one order may land in the same bar
@@ -585,7 +588,8 @@ def simulate(
         s_nz[ok],
     )
     used = np.unique(code)
-    open_bars = np.flatnonzero(m.valid.ravel())
+    # The sessions the orders trade in (not the whole history).
+    open_bars = np.flatnonzero(m.valid.ravel() & np.isin(m.day, np.unique(oday)))
     market_frame = pd.DataFrame(
         {
             "ticker": np.repeat(np.array(m.tickers, dtype=object)[used], len(open_bars)).astype(str),

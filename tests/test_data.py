@@ -1,8 +1,10 @@
-"""Real data: bundled files, MANIFEST counts, the LOBSTER reader, bars, volume profiles."""
+"""Real data: MANIFEST counts, the LOBSTER reader, bars, volume profiles.
+
+Where the files are found and their checksums: tests/test_data_files.py.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from pathlib import Path
 
@@ -12,9 +14,11 @@ import pytest
 
 import execlab as ex
 from execlab import data as exdata
+from execlab.data import _lobster
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
+LOBSTER = exdata.find_data_dir()  # the sample files, wherever the search finds them
 TICKERS = ["AAPL", "AMZN", "GOOG"]
 
 # The MANIFEST table (data/README.md): events, visible + hidden executions, shares traded, trade-price
@@ -27,33 +31,24 @@ MANIFEST = {
 
 
 def _readme_table() -> dict[str, list[str]]:
+    """Level-1 rows of the README table, without the level column."""
     rows = {}
     for line in (DATA / "README.md").read_text().splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
-        if cells and cells[0] in TICKERS:
-            rows[cells[0]] = cells
+        if cells and cells[0] in TICKERS and cells[1] == "1":
+            rows[cells[0]] = [cells[0]] + cells[2:]
     return rows
 
 
 # ---------------------------------------------------------------------------
-# bundled files
+# the sample's counts
 # ---------------------------------------------------------------------------
-
-
-def test_sha256_of_bundled_files_match_readme():
-    text = (DATA / "README.md").read_text()
-    sums = re.findall(r"^([0-9a-f]{64})\s+(\S+)$", text, flags=re.M)
-    assert len(sums) == 7
-    for digest, rel in sums:
-        assert hashlib.sha256((DATA / rel).read_bytes()).hexdigest() == digest, rel
-    listed = {rel for _, rel in sums}
-    on_disk = {str(p.relative_to(DATA)) for p in (DATA / "lobster").iterdir()}
-    assert on_disk == listed
 
 
 def test_manifest_table_in_readme_matches_constants():
     # the constants above are the README table, not numbers of our own
     table = _readme_table()
+    assert sorted(table) == TICKERS
     for t, m in MANIFEST.items():
         cells = table[t]
         assert cells[1] == f"{m['events']:,}"
@@ -98,7 +93,7 @@ def test_trade_sign_from_raw_file(ticker):
     # independent read of the raw message file: an execution of a sell limit order (direction -1)
     # is a buyer-initiated trade (+1)
     raw = pd.read_csv(
-        DATA / "lobster" / f"{ticker}_2012-06-21_34200000_57600000_message_1.csv",
+        exdata.bundled_files(tickers=ticker)["message_file"].iloc[0],
         header=None, names=["time", "type", "id", "size", "price", "direction"],
     )
     ex_raw = raw[raw["type"].isin([4, 5])].reset_index(drop=True)
@@ -375,6 +370,23 @@ def test_read_lobster_header_and_no_header_agree(tmp_path):
     pd.testing.assert_frame_equal(d1.quotes, d2.quotes)
 
 
+@pytest.mark.parametrize("header", [False, True])
+def test_read_lobster_gzip_equals_plain(tmp_path, header):
+    import gzip
+
+    m, b = _pair(tmp_path, header=header)
+    gz = []
+    for p in (m, b):
+        out = p.with_name(p.name + ".gz")
+        out.write_bytes(gzip.compress(p.read_bytes()))
+        gz.append(out)
+    plain, packed = ex.read_lobster(m, b), ex.read_lobster(*gz)
+    assert (packed.ticker, packed.date, packed.levels) == ("XYZ", "2020-01-02", 2)
+    for f in ("events", "trades", "quotes", "halts"):
+        pd.testing.assert_frame_equal(getattr(packed, f), getattr(plain, f))
+    assert repr(packed) == "LobsterDay(ticker='XYZ', date='2020-01-02', levels=2, events=10, trades=3, halts=3)"
+
+
 def test_read_lobster_ticker_and_date_given(tmp_path):
     m = _write(tmp_path / "messages.csv", MESSAGES)
     b = _write(tmp_path / "book.csv", BOOK)
@@ -395,7 +407,7 @@ def test_read_lobster_one_level_and_bundled_file(tmp_path):
     b = _write(tmp_path / "ONE_2020-01-02_0_0_orderbook_1.csv", [r[:4] for r in BOOK])
     day = ex.read_lobster(m, b)
     assert day.levels == 1 and day.ticker == "ONE"
-    stem = DATA / "lobster" / "GOOG_2012-06-21_34200000_57600000"
+    stem = LOBSTER / "GOOG_2012-06-21_34200000_57600000"
     goog = ex.read_lobster(f"{stem}_message_1.csv", f"{stem}_orderbook_1.csv")
     assert (goog.ticker, goog.date, goog.levels) == ("GOOG", "2012-06-21", 1)
     assert len(goog.events) == MANIFEST["GOOG"]["events"] and goog.halts.empty
@@ -562,7 +574,7 @@ def test_loaders_return_copies_even_through_numpy_views():
     assert (ex.load_trades("GOOG")["size"] > 0).all() and (ex.load_trades("GOOG")["price"] > 0).all()
     assert (ex.load_quotes("GOOG")["bid"] > 0).all()
     # still cached: the parsed day is the same object each time
-    assert exdata._bundled("GOOG") is exdata._bundled("GOOG")
+    assert _lobster.bundled_day("GOOG") is _lobster.bundled_day("GOOG")
 
 
 # ---------------------------------------------------------------------------
@@ -783,7 +795,15 @@ def test_read_lobster_several_levels_with_header(tmp_path):
 def test_docstring_examples_run(module):
     import doctest
     import importlib
+    import pkgutil
 
     mod = importlib.import_module(module)
-    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
+    mods = [mod]
+    if hasattr(mod, "__path__"):  # a package: its code lives in the submodules
+        mods += [importlib.import_module(f"{module}.{m.name}") for m in pkgutil.iter_modules(mod.__path__)]
+    attempted = 0
+    for m in mods:
+        result = doctest.testmod(m, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert result.failed == 0, m.__name__
+        attempted += result.attempted
+    assert attempted > 0
