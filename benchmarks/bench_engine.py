@@ -8,6 +8,11 @@ shortfall), so it is timed on the first SUBSET decisions and scaled linearly
 to 10,000, and fills and ledger are compared on that subset (the batch is
 re-run on the subset for the comparison).
 
+A second part runs the engine across sessions of a SYNTHETIC market written in
+LOBSTER's format (``execlab.synthetic.lobster_market``): 1,000 decisions per
+session over 5, 10, 20 and 40 sessions in one ``run`` each, and fits the
+exponent of time against sessions (target: linear, exponent <= 1.15).
+
 The participation cap is off (max_participation=None) in the comparison run:
 with a cap, the orders of one ticker share each bar's cap in a batch, which a
 loop over single orders cannot do -- the batch answer is the right one there,
@@ -43,9 +48,9 @@ def decisions(n: int, seed: int = 7) -> pd.DataFrame:
     })
 
 
-def executor(bars: pd.DataFrame, cap: float | None) -> ex.Executor:
+def executor(mkt: ex.Market, cap: float | None) -> ex.Executor:
     return ex.Executor(
-        bars, cash=20_000_000, positions={"AAPL": (15_000, 585.0), "AMZN": (40_000, 223.0), "GOOG": (15_000, 578.0)},
+        mkt, forecast="same_session", cash=20_000_000, positions={"AAPL": (15_000, 585.0), "AMZN": (40_000, 223.0), "GOOG": (15_000, 578.0)},
         risk=ex.RiskLimits(max_position_pct=30, max_order_notional=20_000, max_gross_exposure=40_000_000),
         max_participation=cap, fee_per_share=0.0035,
     )
@@ -57,8 +62,40 @@ def timed(fn):
     return out, time.perf_counter() - t0
 
 
+def sessions_scaling(per_session: int = 1_000, counts=(5, 10, 20, 40)) -> float:
+    """Time of one run over n sessions x per_session decisions; the fitted exponent in n."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sm = ex.synthetic.lobster_market(tmp, sessions=max(counts) + 1, seed=11)
+        t0 = time.perf_counter()
+        mkt = ex.Market.from_lobster(tmp, "1min")
+        print(f"SYNTHETIC market {mkt!r} built in {time.perf_counter() - t0:.1f} s")
+    del sm
+    fc = mkt.forecast(window=5, min_sessions=1)  # trailing sessions only; session 0 has none and is not traded
+    rng = np.random.default_rng(3)
+    times = []
+    for n in counts:
+        days = mkt.dates[1:n + 1]
+        m = n * per_session
+        day = np.repeat(days, per_session)
+        t = pd.DatetimeIndex(day).tz_localize(TZ) + pd.Timedelta("09:31:00") + pd.to_timedelta(rng.integers(0, 380 * 60, m), "s")
+        dec = pd.DataFrame({"ticker": rng.choice(mkt.tickers, m), "action": rng.choice(["BUY", "SELL", "HOLD"], m, p=[0.5, 0.4, 0.1]),
+                            "position_size": rng.uniform(0.002, 0.06, m).round(4),
+                            "urgency": rng.choice(["CRITICAL", "HIGH", "MEDIUM", "LOW"], m), "time": t})
+        exe = ex.Executor(mkt, forecast=fc, cash=20_000_000, risk=ex.RiskLimits(max_position_pct=30, max_order_notional=20_000),
+                          fee_per_share=0.0035)
+        rep, dt = timed(lambda: exe.run(dec))
+        times.append(dt)
+        print(f"  {n:3d} sessions x {per_session:,} decisions: {dt:6.2f} s ({dt / n * 1e3:.0f} ms per session), "
+              f"orders {rep.stats['executions']:,}, sessions in the P&L table {len(rep.sessions)}")
+    slope = float(np.polyfit(np.log(counts), np.log(times), 1)[0])
+    print(f"  time ~ sessions^{slope:.2f} (target <= 1.15: {'met' if slope <= 1.15 else 'MISSED'})")
+    return slope
+
+
 def main() -> int:
-    bars = ex.load_bars("1min")
+    bars = ex.load_market("1min")
     dec = decisions(N)
     executor(bars, 0.1).run(dec.head(50))  # warm caches (imports, bars)
 
@@ -96,6 +133,8 @@ def main() -> int:
     if not ok:
         print("MISMATCH between batch and one-at-a-time")
         return 1
+    print("engine across sessions (SYNTHETIC market):")
+    sessions_scaling()
     return 0
 
 

@@ -9,7 +9,8 @@ public names.
 from . import data, schedules
 from ._calendar import SESSION_CLOSE, SESSION_LENGTH, SESSION_OPEN, TIMEZONE, SessionCalendar
 from ._market import Market, load_market
-from ._market_build import market_from_bars, market_from_lobster
+from ._market_build import market_from_bars
+from ._market_lobster import market_from_lobster
 from ._forecast import Forecast, forecast_market
 from .data import (
     daily_stats,

@@ -296,7 +296,7 @@ class Market:
     def from_lobster(cls, source: object, freq: object = "1min", *, level: int | None = None,
                      early_closes: dict | None = None) -> "Market":
         """Build a market from LOBSTER files; see :func:`execlab.market_from_lobster`."""
-        from ._market_build import market_from_lobster
+        from ._market_lobster import market_from_lobster
 
         return market_from_lobster(source, freq, level=level, early_closes=early_closes)
 

@@ -38,7 +38,8 @@ from .ledger import Ledger
 from .orderbook import OrderBook
 from .pnl import batch_pnl, day_pnl, marks
 from .policy import UrgencyPolicy
-from .report import ExecutionReport, assemble_report
+from .report import ExecutionReport, assemble_report, order_table
+from .sizing import bought_today, cap_sells, pretrade_impact_bps
 from .risk import RiskLimits, RiskManager
 
 __all__ = ["Executor", "ExecutionReport", "DEFAULT_IMPACT"]
@@ -479,7 +480,8 @@ class Executor:
         qty = requested.copy()
         sell = trade & (sign < 0)
         if sell.any() and not self.allow_short:
-            qty = self._cap_sells(dec["ticker"].to_numpy(object), qty, sell, price, d)
+            bought = bought_today(self.ledger, self.market, d) if self.allow_same_day_sell else None
+            qty = cap_sells(self.risk, dec["ticker"].to_numpy(object), qty, sell, price, bought)
 
         skipped = np.zeros(n, dtype=bool)
         hold = (action == "HOLD") & ~rejected
@@ -565,7 +567,7 @@ class Executor:
         sh = np.where(live & (fvol > 0), plan.shares, 0)
         fvol = np.where(sh > 0, fvol, 1.0)
         spread_bps = 1e4 * spr / 2 / pa
-        impact_bps = self._pretrade_impact(sh, fvol, adv, sig)
+        impact_bps = pretrade_impact_bps(self.impact, sh, fvol, adv, sig)
         # --- children in the book ---
         ri, rj = np.nonzero(plan.shares)
         child_frame = pd.DataFrame({
@@ -637,94 +639,8 @@ class Executor:
         self.risk.commit(orders_in["ticker"].to_numpy(object).astype(str), sign[ai] * qty[ai])
 
         # --- per-order report ---
-        so = sim.orders.set_index("order_id")
-        o = pd.DataFrame(index=pd.Index(pid[ai], name="order_id"))
-        o["decision_id"] = orders_in["decision_id"].to_numpy(object)
-        for c in ("ticker", "side", "urgency", "algorithm"):
-            o[c] = orders_in[c].to_numpy(object)
-        o["requested"] = requested[ai]
-        o["quantity"] = qty[ai]
-        o["decision_time"] = dec_times.take(ai)
-        o["decision_price"] = pa
-        o["expected_spread_bps"] = spread_bps
-        o["expected_impact_bps"] = impact_bps
-        o["expected_cost_bps"] = spread_bps + impact_bps
-        o["horizon_clipped"] = plan.clipped
-        o["filled"] = so["filled"].to_numpy(np.int64)
-        o["fill_rate"] = so["fill_rate"].to_numpy(np.float64)
-        o["status"] = self.book.status(pid[ai])
-        o["avg_price"] = so["avg_price"].to_numpy(np.float64)
-        o["end_time"] = so["end_time"].to_numpy()
-        for c in ("paper_notional", "is_total", "is_bps", "delay_cost_bps", "execution_cost_bps", "opportunity_cost_bps",
-                  "fees", "slippage_arrival_bps", "slippage_vwap_bps"):
-            o[c] = sf[c].to_numpy(np.float64)
+        o = order_table(orders_in, pid[ai], requested[ai], qty[ai], dec_times.take(ai), pa, spread_bps, impact_bps,
+                        plan.clipped, sim.orders, sf, self.book.status(pid[ai]))
         children = self.book.children.loc[cid] if len(cid) else self.book.children.iloc[:0]
         return out | {"orders": o, "fills": fills, "shortfall": sf, "children": children,
                       "inputs": f"{m.dates[d].date()}: {fc.used(ka, dd)}"}
-
-    def _pretrade_impact(self, shares: np.ndarray, fvol: np.ndarray, adv: np.ndarray, sig: np.ndarray) -> np.ndarray:
-        if self.impact is None:
-            return np.zeros(len(shares))
-        fn = getattr(self.impact, "schedule_cost_bps", None)
-        if callable(fn):
-            return np.asarray(fn(shares, fvol, adv, sig), dtype=np.float64)
-        # Any protocol object: children pay their temporary impact plus the order's earlier permanent impact.
-        s = shares.astype(np.float64)
-        temp = np.asarray(self.impact.temporary_impact(s, fvol, adv[:, None], sig[:, None]), dtype=np.float64)
-        perm = np.asarray(self.impact.permanent_impact(s, adv[:, None], sig[:, None]), dtype=np.float64)
-        earlier = np.cumsum(perm, axis=1) - perm
-        q = s.sum(axis=1)
-        return np.divide(1e4 * (s * (temp + earlier)).sum(axis=1), q, out=np.zeros(len(q)), where=q > 0)
-
-    def _cap_sells(self, ticker: np.ndarray, qty: np.ndarray, sell: np.ndarray, price: np.ndarray, d: int) -> np.ndarray:
-        """Cap sells at the sellable position, in decision order, exactly as one at a time would.
-
-        Cumulative capped sells per ticker are ``min(C, A)`` (C = cumulative
-        requested sells, A = sellable shares), so capped quantities are
-        differences of a clipped cumulative sum.  A sell that the risk
-        manager will block (kill switch, order notional) does not use up
-        sellable shares; blocking only ever raises later capped quantities, so
-        iterating block -> recompute reaches the one-at-a-time answer.
-        """
-        tick = ticker.astype(str)
-        names = list(pd.unique(pd.Series(tick[sell], dtype=object)))
-        _, committed_sells, sod = self.risk._base(names)
-        avail = np.maximum(sod + self._bought_today(names, d) - committed_sells, 0)
-        code = pd.Index(names).get_indexer(tick)
-        idx = np.flatnonzero(sell)
-        c = code[idx]
-        q = qty[idx]
-        A = avail[c]
-        perm = np.argsort(c, kind="stable")
-        starts = np.r_[True, c[perm][1:] != c[perm][:-1]]
-        lim = self.risk.limits.max_order_notional
-        dead = np.zeros(len(idx), dtype=bool)
-        if self.risk.kill_switch_active:
-            dead[:] = True
-        while True:
-            used = np.where(dead, 0, q)
-            vs = used[perm]
-            cs = np.cumsum(vs) - vs
-            base = cs[np.maximum.accumulate(np.where(starts, np.arange(len(vs)), 0))]
-            excl = np.empty_like(cs)
-            excl[perm] = cs - base
-            capped = np.minimum(excl + q, A) - np.minimum(excl, A)
-            if lim is None or self.risk.kill_switch_active:
-                break
-            new = ~dead & (capped * price[idx] > lim)
-            if not new.any():
-                break
-            dead |= new
-        out = qty.copy()
-        out[idx] = capped
-        return out
-
-    def _bought_today(self, names: list[str], d: int) -> np.ndarray:
-        """Shares of each ticker bought in session ``d`` by fills already booked (0 unless same-day selling is on)."""
-        if not self.allow_same_day_sell or d < 0 or not names:
-            return np.zeros(len(names), dtype=np.int64)
-        f = self.ledger.fills
-        t = pd.DatetimeIndex(f["time"]).as_unit("ns").asi8
-        today = (t >= self.market.start_ns[self.market.day_first[d]]) & (f["shares"].to_numpy(np.int64) > 0)
-        bought = f.loc[today].groupby("ticker")["shares"].sum()
-        return bought.reindex(names, fill_value=0).to_numpy(np.int64)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from .pnl import marks, session_pnl
 
-__all__ = ["ExecutionReport", "assemble_report"]
+__all__ = ["ExecutionReport", "assemble_report", "order_table"]
 
 
 @dataclass
@@ -288,3 +288,32 @@ def assemble_report(exe, pieces: list[dict], n_book: int) -> ExecutionReport:
         account=account,
         sessions=sessions,
     )
+
+
+def order_table(orders_in: pd.DataFrame, order_id: np.ndarray, requested: np.ndarray, quantity: np.ndarray,
+                decision_time: pd.DatetimeIndex, decision_price: np.ndarray, spread_bps: np.ndarray,
+                impact_bps: np.ndarray, clipped: np.ndarray, sim_orders: pd.DataFrame, sf: pd.DataFrame,
+                status: np.ndarray) -> pd.DataFrame:
+    """The report's per-order rows: sizing, pre-trade cost, fills and shortfall, indexed by ``order_id``."""
+    so = sim_orders.set_index("order_id")
+    o = pd.DataFrame(index=pd.Index(order_id, name="order_id"))
+    o["decision_id"] = orders_in["decision_id"].to_numpy(object)
+    for c in ("ticker", "side", "urgency", "algorithm"):
+        o[c] = orders_in[c].to_numpy(object)
+    o["requested"] = requested
+    o["quantity"] = quantity
+    o["decision_time"] = decision_time
+    o["decision_price"] = decision_price
+    o["expected_spread_bps"] = spread_bps
+    o["expected_impact_bps"] = impact_bps
+    o["expected_cost_bps"] = spread_bps + impact_bps
+    o["horizon_clipped"] = clipped
+    o["filled"] = so["filled"].to_numpy(np.int64)
+    o["fill_rate"] = so["fill_rate"].to_numpy(np.float64)
+    o["status"] = status
+    o["avg_price"] = so["avg_price"].to_numpy(np.float64)
+    o["end_time"] = so["end_time"].to_numpy()
+    for c in ("paper_notional", "is_total", "is_bps", "delay_cost_bps", "execution_cost_bps", "opportunity_cost_bps",
+              "fees", "slippage_arrival_bps", "slippage_vwap_bps"):
+        o[c] = sf[c].to_numpy(np.float64)
+    return o
