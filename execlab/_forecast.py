@@ -200,7 +200,8 @@ def forecast_market(market: Market, window: int = 20, *, min_sessions: int | Non
     with np.errstate(invalid="ignore", divide="ignore"):
         frac = np.where(total[..., None] > 0, vol / np.where(total > 0, total, 1.0)[..., None], 0.0)
     sig2 = daily["sigma"] ** 2
-    eligible = regular[None, :] & (total > 0) & np.isfinite(sig2) & np.isfinite(daily["mean_spread"])
+    eligible = regular[None, :] & (total > 0) & np.isfinite(sig2)
+    has_spread = np.isfinite(daily["mean_spread"])  # bars without a spread column: NaN spreads, the rest still forecast
     e = eligible.astype(np.float64)
     # Cumulative sums over *eligible* sessions, per ticker, indexed by how many came before.
     n_before = np.concatenate([np.zeros((K, 1)), np.cumsum(e, axis=1)[:, :-1]], axis=1).astype(np.int64)  # (K, D)
@@ -222,7 +223,8 @@ def forecast_market(market: Market, window: int = 20, *, min_sessions: int | Non
         prof = trailing(frac) / cnt[..., None]
         adv = trailing(np.where(eligible, total, 0.0)) / cnt
         sigma = np.sqrt(trailing(np.where(eligible, sig2, 0.0)) / cnt)
-        spread = trailing(np.where(eligible, daily["mean_spread"], 0.0)) / cnt
+        n_spread = trailing(np.where(eligible & has_spread, 1.0, 0.0))
+        spread = np.where(n_spread > 0, trailing(np.where(eligible & has_spread, daily["mean_spread"], 0.0)) / np.maximum(n_spread, 1), np.nan)
     have = n_used >= min_sessions
     source = np.where(have, np.char.add("trailing ", np.char.add(n_used.astype(str), " sessions")).astype(object), "none")
     if fallback == "same_session":

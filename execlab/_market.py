@@ -272,6 +272,8 @@ class Market:
         data["signed_volume"] = self.flat("signed_volume")[k][:, t_idx].ravel().astype(np.int64)
         for c in ("mid", "spread", "mid_open", "mid_close"):
             data[c] = self.flat(c)[k][:, t_idx].ravel()
+        if np.isnan(data["spread"]).all():  # bars built without a spread column: leave it out, as they came in
+            del data["spread"]
         data["carried"] = data["n_trades"] == 0
         return pd.DataFrame(data)
 

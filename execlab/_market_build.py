@@ -114,9 +114,17 @@ def market_from_bars(bars: object, freq: object = None, *, tz: str | None = None
     d = cal.dates.get_indexer(dates)
     since_open = (local - dates).asi8 - cal.open.value
     if freq is None:
-        pos_off = since_open[since_open > 0]
-        g = int(np.gcd.reduce(pos_off)) if pos_off.size else int((cal.close - cal.open).value)
-        freq_td = pd.Timedelta(g)
+        # The most common step between a ticker's consecutive bars of one session: one off-grid
+        # or missing bar must not change the bin length it is then checked against.
+        key0 = pd.factorize(ticker)[0].astype(np.int64) * (cal.n_sessions + 1) + d
+        order0 = np.lexsort((since_open, key0))
+        step = np.diff(since_open[order0])[key0[order0][1:] == key0[order0][:-1]]
+        step = step[step > 0]
+        if step.size:
+            vals, counts = np.unique(step, return_counts=True)
+            freq_td = pd.Timedelta(int(vals[np.argmax(counts)]))
+        else:
+            freq_td = cal.close - cal.open
     else:
         freq_td = check_timedelta(freq, "freq")
     nb = cal.n_bins(freq_td)
@@ -124,9 +132,10 @@ def market_from_bars(bars: object, freq: object = None, *, tz: str | None = None
     outside = (since_open < 0) | (since_open >= nb[d] * freq_td.value)
     if outside.any():
         pos = int(np.flatnonzero(outside)[0])
-        half = " (a half-day: pass early_closes)" if False else ""
+        close_pos = cal.early_closes.get(cal.dates[d[pos]], cal.close)
+        half = f" of {cal.dates[d[pos]].date()} (a half-day)" if close_pos != cal.close else ""
         raise ValueError(f"{name} column 'time' has {t[pos]} for {ticker[pos]!r} at row {row_label(df.index, pos)!r}, "
-                         f"outside the {str(cal.open)[-8:-3]}-{str(cal.close)[-8:-3]} session{half}.")
+                         f"outside the {str(cal.open)[-8:-3]}-{str(close_pos)[-8:-3]} session{half}.")
     off = since_open % freq_td.value != 0
     if off.any():
         pos = int(np.flatnonzero(off)[0])
@@ -177,11 +186,14 @@ def market_from_bars(bars: object, freq: object = None, *, tz: str | None = None
         values[c] = put(opt[c] if opt[c] is not None else close)
     values["n_trades"] = put(opt["n_trades"] if opt["n_trades"] is not None else (vol > 0).astype(np.float64))
     if "signed_volume" in df.columns:
-        sv = pd.to_numeric(df["signed_volume"], errors="coerce").to_numpy(np.float64)
+        col = df["signed_volume"]
+        if col.dtype == object or pd.api.types.is_string_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype):
+            raise TypeError(f"{name} column 'signed_volume' must be numeric, got dtype {col.dtype}.")
+        sv = pd.to_numeric(col, errors="raise").to_numpy(np.float64, na_value=np.nan)
         bad = ~np.isfinite(sv) | (np.abs(sv) > vol)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"{name} column 'signed_volume' has {df['signed_volume'].iat[pos]!r} for {ticker[pos]!r} at row "
+            raise ValueError(f"{name} column 'signed_volume' has {sv[pos]:g} for {ticker[pos]!r} at row "
                              f"{row_label(df.index, pos)!r}; must be a number between -volume and +volume.")
         values["signed_volume"] = put(sv)
     else:

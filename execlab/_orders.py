@@ -97,6 +97,9 @@ def from_ns(ns: np.ndarray, tz: Any) -> pd.DatetimeIndex:
 
 
 def _whole_shares(values: Any, name: str, column: str, index: pd.Index, *, allow_zero: bool = True) -> np.ndarray:
+    ser = pd.Series(values, copy=False)
+    if pd.api.types.is_bool_dtype(ser.dtype):  # True == 1 in Python: a bool column is not a number of shares
+        raise TypeError(f"{name} column {show(column)} must be numeric shares, got dtype bool.")
     try:
         q = pd.to_numeric(pd.Series(values, copy=False), errors="raise").to_numpy(dtype=np.float64, na_value=np.nan)
     except (TypeError, ValueError) as exc:
@@ -158,6 +161,13 @@ def check_orders(orders: object, *, delay: object = None, name: str = "orders") 
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise ValueError(f"{name} column 'ticker' has {show(ticker.iloc[pos])} at row {show(df.index[pos])}; must be a ticker symbol.")
+    if delay is not None:
+        try:
+            delay_td = pd.Timedelta(delay)
+        except (TypeError, ValueError):
+            raise ValueError(f"delay == {delay!r}, must be a time span such as '5s'.") from None
+        if pd.isna(delay_td) or delay_td < pd.Timedelta(0):
+            raise ValueError(f"delay == {delay!r}, must be >= 0.")
     sign = side_to_sign(df["side"], name, "side", df.index)
     q = _whole_shares(df["quantity"], name, "quantity", df.index)
     dec = to_ns(df["decision_time"], name, "decision_time", df.index)

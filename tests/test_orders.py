@@ -1,0 +1,307 @@
+"""Orders and fills in the one internal format: sides, nanosecond times, check_orders, check_fills."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from execlab._orders import SIDES, check_fills, check_orders, from_ns, show, side_to_sign, sign_to_side, to_ns
+
+TZ = "America/New_York"
+T = pd.Timestamp("2012-06-21 10:00", tz=TZ)
+SEC = 1_000_000_000
+
+
+def orders_frame(**changes) -> pd.DataFrame:
+    cols = {"order_id": [7, 8], "ticker": ["AAPL", "GOOG"], "side": ["BUY", "SELL"], "quantity": [100, 250],
+            "decision_time": [T, T + pd.Timedelta("1min")]}
+    cols.update(changes)
+    return pd.DataFrame(cols)
+
+
+# ---------------------------------------------------------------------------
+# Sides
+# ---------------------------------------------------------------------------
+def test_side_to_sign_accepts_names_and_signs():
+    assert side_to_sign(["BUY", "SELL", 1, -1, np.int64(1), np.int64(-1)]).tolist() == [1, -1, 1, -1, 1, -1]
+    out = side_to_sign(pd.Series(["SELL", "BUY"]))
+    assert out.dtype == np.int64 and out.tolist() == [-1, 1]
+    assert side_to_sign(np.array([1, -1])).tolist() == [1, -1]
+    assert side_to_sign([]).tolist() == []
+    assert SIDES == ("BUY", "SELL")
+
+
+def test_sign_to_side_and_round_trip():
+    sides = sign_to_side(np.array([1, -1, -1, 1]))
+    assert sides.dtype == object and sides.tolist() == ["BUY", "SELL", "SELL", "BUY"]
+    assert side_to_sign(sign_to_side(np.array([-1, 1]))).tolist() == [-1, 1]
+
+
+@pytest.mark.parametrize("values", [[True], [False], pd.Series([True, False]), np.array([True])])
+def test_side_rejects_bools(values):
+    with pytest.raises(ValueError, match=r"orders column 'side' has (True|False) at row 0; must be one of \['BUY', 'SELL'\] "
+                                         r"\(or \+1/-1\)\."):
+        side_to_sign(values)
+
+
+@pytest.mark.parametrize("value, shown", [("buy", "'buy'"), ("B", "'B'"), (2, "2"), (0, "0"), (np.nan, "nan"),
+                                          (None, "None"), ("+1", "'\\+1'")])
+def test_side_unknown_value_message(value, shown):
+    with pytest.raises(ValueError, match=rf"orders column 'side' has {shown} at row 1; must be one of \['BUY', 'SELL'\]"):
+        side_to_sign(["SELL", value])
+
+
+def test_side_message_names_frame_column_and_row_label():
+    with pytest.raises(ValueError, match=r"decisions column 'action' has 'HOLD' at row 'd2'"):
+        side_to_sign(pd.Series(["BUY", "HOLD"], index=["d1", "d2"]), "decisions", "action")
+    with pytest.raises(ValueError, match=r"orders column 'side' has 3 at row 5; must be one of"):
+        side_to_sign(np.array([1, 3]), index=pd.Index([4, 5]))
+
+
+def test_show_gives_plain_values():
+    assert show(np.int64(3)) == "3" and show(np.float64(1.5)) == "1.5" and show("x") == "'x'"
+
+
+# ---------------------------------------------------------------------------
+# Times: int64 ns UTC and back, across daylight-saving changes
+# ---------------------------------------------------------------------------
+def test_to_ns_from_ns_round_trip_across_dst():
+    # 2024-03-10 02:00 EST -> 03:00 EDT; 2024-11-03 02:00 EDT -> 01:00 EST
+    t = pd.DatetimeIndex([pd.Timestamp("2024-03-09 09:30", tz=TZ), pd.Timestamp("2024-03-11 09:30", tz=TZ),
+                          pd.Timestamp("2024-03-10 01:59:59.999999999", tz=TZ), pd.Timestamp("2024-03-10 03:00", tz=TZ),
+                          pd.Timestamp("2024-11-02 16:00", tz=TZ), pd.Timestamp("2024-11-04 16:00", tz=TZ)])
+    ns = to_ns(t, "orders", "decision_time", pd.RangeIndex(len(t)))
+    assert ns.dtype == np.int64
+    assert ns[0] == pd.Timestamp("2024-03-09 14:30", tz="UTC").value  # EST, UTC-5
+    assert ns[1] == pd.Timestamp("2024-03-11 13:30", tz="UTC").value  # EDT, UTC-4
+    assert ns[1] - ns[0] == 47 * 3600 * SEC  # two calendar days, one hour short
+    assert ns[3] - ns[2] == 1  # the clock jumps an hour in one nanosecond
+    assert ns[5] - ns[4] == 49 * 3600 * SEC  # two calendar days, one hour long
+    back = from_ns(ns, TZ)
+    assert back.equals(t.as_unit("ns"))
+    assert str(back.tz) == TZ
+    assert [str(x)[-6:] for x in back[[0, 1, 4, 5]]] == ["-05:00", "-04:00", "-04:00", "-05:00"]
+
+
+def test_to_ns_accepts_any_zone_and_series():
+    utc = pd.Series([pd.Timestamp("2024-07-01 13:30", tz="UTC"), pd.Timestamp("2024-07-01 13:31", tz="UTC")])
+    ny = utc.dt.tz_convert(TZ)
+    ns = to_ns(utc, "fills", "time", utc.index)
+    np.testing.assert_array_equal(to_ns(ny, "fills", "time", ny.index), ns)  # the instant, not the wall clock
+    assert (ns[1] - ns[0]) == 60 * SEC
+    assert from_ns(ns, "Europe/London")[0] == pd.Timestamp("2024-07-01 14:30", tz="Europe/London")
+    assert from_ns(ns, TZ)[0] == pd.Timestamp("2024-07-01 09:30", tz=TZ)
+
+
+@settings(deadline=None, max_examples=40)
+@given(st.integers(pd.Timestamp("2000-01-01", tz="UTC").value, pd.Timestamp("2040-01-01", tz="UTC").value),
+       st.sampled_from([TZ, "UTC", "Europe/London", "Asia/Tokyo"]))
+def test_from_ns_to_ns_round_trip(value, tz):
+    ns = np.array([value, value + 1], dtype=np.int64)
+    t = from_ns(ns, tz)
+    np.testing.assert_array_equal(to_ns(t, "orders", "time", pd.RangeIndex(2)), ns)
+
+
+def test_to_ns_errors():
+    with pytest.raises(ValueError, match=r"orders column 'decision_time' is timezone-naive; localize it \(e\.g\. "
+                                         r"tz_localize\('America/New_York'\)\) so it can be compared with the market\."):
+        to_ns(pd.DatetimeIndex(["2024-01-02 10:00"]), "orders", "decision_time", pd.RangeIndex(1))
+    with pytest.raises(ValueError, match=r"fills column 'time' has NaT at row 'b'; every row needs a time\."):
+        to_ns(pd.DatetimeIndex([T, pd.NaT]), "fills", "time", pd.Index(["a", "b"]))
+    with pytest.raises(TypeError, match=r"orders column 'decision_time' must hold timestamps: "):
+        to_ns(["soon"], "orders", "decision_time", pd.RangeIndex(1))
+
+
+# ---------------------------------------------------------------------------
+# check_orders
+# ---------------------------------------------------------------------------
+def test_check_orders_arrays():
+    o = check_orders(orders_frame(extra=["a", "b"]))
+    assert len(o) == 2
+    assert o.order_id.tolist() == [7, 8]
+    assert o.ticker.tolist() == ["AAPL", "GOOG"] and o.ticker.dtype == object
+    assert o.sign.tolist() == [1, -1] and o.sign.dtype == np.int64
+    assert o.quantity.tolist() == [100, 250] and o.quantity.dtype == np.int64
+    assert o.decision_ns.tolist() == [T.value, T.value + 60 * SEC]
+    np.testing.assert_array_equal(o.arrival_ns, o.decision_ns)  # no delay
+    assert o.end_ns is None
+    assert str(o.tz) == TZ
+    assert "extra" in o.frame.columns
+
+
+def test_check_orders_delay_builds_arrival_time():
+    o = check_orders(orders_frame(), delay="5s")
+    assert (o.arrival_ns - o.decision_ns).tolist() == [5 * SEC, 5 * SEC]
+    o = check_orders(orders_frame(), delay=pd.Timedelta("250ms"))
+    assert (o.arrival_ns - o.decision_ns).tolist() == [SEC // 4] * 2
+    # a zero delay is allowed next to an arrival_time column
+    o = check_orders(orders_frame(arrival_time=[T + pd.Timedelta("2s"), T + pd.Timedelta("61s")]), delay="0s")
+    assert (o.arrival_ns - o.decision_ns).tolist() == [2 * SEC, SEC]
+
+
+def test_check_orders_delay_and_arrival_time_together():
+    with pytest.raises(ValueError, match=r"delay == '5s' was given but orders has an 'arrival_time' column; pass one or the "
+                                         r"other \(delay only builds a missing arrival_time\)\."):
+        check_orders(orders_frame(arrival_time=[T, T + pd.Timedelta("1min")]), delay="5s")
+
+
+def test_check_orders_unreadable_delay_names_delay():
+    with pytest.raises(ValueError, match=r"delay == 'soon'"):
+        check_orders(orders_frame(), delay="soon")
+
+
+def test_check_orders_negative_delay_names_delay():
+    with pytest.raises(ValueError, match=r"delay == '-5s'"):
+        check_orders(orders_frame(), delay="-5s")
+
+
+def test_arrival_before_decision():
+    with pytest.raises(ValueError, match=r"orders column 'arrival_time' has 2012-06-21 10:00:59-04:00 at row 1, before its "
+                                         r"decision_time 2012-06-21 10:01:00-04:00; an order cannot arrive before it is "
+                                         r"decided\."):
+        check_orders(orders_frame(arrival_time=[T, T + pd.Timedelta("59s")]))
+
+
+def test_end_before_arrival():
+    o = check_orders(orders_frame(end_time=[T + pd.Timedelta("1h"), T + pd.Timedelta("1min")]))  # end == arrival is fine
+    assert (o.end_ns - o.arrival_ns).tolist() == [3600 * SEC, 0]
+    with pytest.raises(ValueError, match=r"orders column 'end_time' has 2012-06-21 10:00:01-04:00 at row 0, before its "
+                                         r"arrival_time; the horizon must end after it starts\."):
+        check_orders(orders_frame(end_time=[T + pd.Timedelta("1s"), T + pd.Timedelta("1h")]), delay="2s")
+
+
+def test_duplicate_and_missing_order_ids():
+    with pytest.raises(ValueError, match=r"orders column 'order_id' has duplicate value 7 at row 1; order ids must be "
+                                         r"unique\."):
+        check_orders(orders_frame(order_id=[7, 7]))
+    with pytest.raises(ValueError, match=r"orders column 'order_id' has nan at row 0; order ids must not be missing\."):
+        check_orders(orders_frame(order_id=[np.nan, 8]))
+
+
+@pytest.mark.parametrize("q, shown", [(1.5, "1.5"), (-2, "-2.0"), (np.nan, "nan"), (np.inf, "inf"), (2.0**60, "1.15")])
+def test_bad_quantity(q, shown):
+    with pytest.raises(ValueError, match=rf"orders column 'quantity' has {shown}.* at row 1; must be a whole number of "
+                                         r"shares >= 0\."):
+        check_orders(orders_frame(quantity=[100, q]))
+
+
+def test_quantity_zero_and_whole_floats_are_fine():
+    assert check_orders(orders_frame(quantity=[0, 300.0])).quantity.tolist() == [0, 300]
+
+
+def test_quantity_text():
+    with pytest.raises(TypeError, match=r"orders column 'quantity' must be numeric: "):
+        check_orders(orders_frame(quantity=["100", "lots"]))
+
+
+def test_quantity_rejects_bools():
+    with pytest.raises(TypeError, match="quantity"):
+        check_orders(orders_frame(quantity=[True, False]))
+
+
+def test_nat_and_naive_decision_time():
+    with pytest.raises(ValueError, match=r"orders column 'decision_time' has NaT at row 1; every row needs a time\."):
+        check_orders(orders_frame(decision_time=[T, pd.NaT]))
+    with pytest.raises(ValueError, match=r"orders column 'decision_time' is timezone-naive"):
+        check_orders(orders_frame(decision_time=[T.tz_localize(None)] * 2))
+    with pytest.raises(ValueError, match=r"orders column 'arrival_time' has NaT at row 0"):
+        check_orders(orders_frame(arrival_time=[pd.NaT, T + pd.Timedelta("1min")]))
+
+
+def test_bad_side_ticker_and_frame():
+    with pytest.raises(ValueError, match=r"orders column 'side' has 'HOLD' at row 1"):
+        check_orders(orders_frame(side=["BUY", "HOLD"]))
+    with pytest.raises(ValueError, match=r"orders column 'ticker' has nan at row 1; must be a ticker symbol\."):
+        check_orders(orders_frame(ticker=["AAPL", None]))
+    with pytest.raises(ValueError, match=r"orders is missing column\(s\) \['quantity'\]; it has \['order_id', 'ticker', "
+                                         r"'side', 'decision_time'\]\."):
+        check_orders(orders_frame().drop(columns="quantity"))
+    with pytest.raises(ValueError, match=r"orders is empty \(0 rows\)\."):
+        check_orders(orders_frame().iloc[:0])
+    with pytest.raises(TypeError, match=r"orders must be a pandas DataFrame, got dict\."):
+        check_orders({"order_id": [1]})
+
+
+def test_messages_use_the_frame_name_and_row_labels():
+    df = orders_frame(quantity=[100, -1]).set_axis(["first", "second"])
+    with pytest.raises(ValueError, match=r"parents column 'quantity' has -1.0 at row 'second'"):
+        check_orders(df, name="parents")
+
+
+# ---------------------------------------------------------------------------
+# check_fills
+# ---------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def orders():
+    return check_orders(orders_frame())
+
+
+def fills_frame(**changes) -> pd.DataFrame:
+    cols = {"order_id": [8, 7, 8], "time": [T, T, T + pd.Timedelta("1min")], "shares": [50, 100, 200],
+            "price": [565.5, 580.25, 565.0]}
+    cols.update(changes)
+    return pd.DataFrame(cols)
+
+
+def test_check_fills_arrays(orders):
+    f = check_fills(fills_frame(fee=[0.5, -0.1, 0.0]), orders)
+    assert len(f) == 3
+    assert f.row.tolist() == [1, 0, 1] and f.row.dtype == np.int64
+    assert f.shares.tolist() == [50.0, 100.0, 200.0] and f.shares.dtype == np.float64
+    assert f.price.tolist() == [565.5, 580.25, 565.0]
+    assert f.fee.tolist() == [0.5, -0.1, 0.0]  # a rebate may be negative
+    assert f.time_ns.tolist() == [T.value, T.value, T.value + 60 * SEC]
+    assert check_fills(fills_frame(), orders).fee.tolist() == [0.0, 0.0, 0.0]  # no fee column: none paid
+
+
+def test_fills_of_an_unknown_order(orders):
+    with pytest.raises(ValueError, match=r"fills column 'order_id' has 9 at row 2, which is not an order_id of orders\."):
+        check_fills(fills_frame(order_id=[8, 7, 9]), orders)
+
+
+def test_overfill(orders):
+    # order 8 is for 250 shares: 50 + 201 = 251
+    with pytest.raises(ValueError, match=r"fills for order_id 8 total 251 shares, more than its quantity 250\."):
+        check_fills(fills_frame(shares=[50, 100, 201]), orders)
+    assert check_fills(fills_frame(shares=[50, 100, 200]), orders).shares.sum() == 350  # exactly filled is fine
+
+
+@pytest.mark.parametrize("price, shown", [(0.0, "0.0"), (-1.0, "-1.0"), (np.nan, "nan"), (np.inf, "inf")])
+def test_non_positive_price(orders, price, shown):
+    with pytest.raises(ValueError, match=rf"fills column 'price' has {shown} at row 1; must be finite and > 0\."):
+        check_fills(fills_frame(price=[565.5, price, 565.0]), orders)
+
+
+def test_price_and_fee_text(orders):
+    with pytest.raises(TypeError, match=r"fills column 'price' must be numeric: "):
+        check_fills(fills_frame(price=["565.5", "cheap", "1"]), orders)
+    with pytest.raises(TypeError, match=r"fills column 'fee' must be numeric: "):
+        check_fills(fills_frame(fee=["free", 0.0, 0.0]), orders)
+
+
+@pytest.mark.parametrize("fee, shown", [(np.nan, "nan"), (np.inf, "inf")])
+def test_nan_fee(orders, fee, shown):
+    with pytest.raises(ValueError, match=rf"fills column 'fee' has {shown} at row 2; must be finite \(rebates may be "
+                                         r"negative\)\."):
+        check_fills(fills_frame(fee=[0.0, 0.0, fee]), orders)
+
+
+def test_bad_fill_shares_and_times(orders):
+    with pytest.raises(ValueError, match=r"fills column 'shares' has 0.5 at row 0; must be a whole number of shares >= 0\."):
+        check_fills(fills_frame(shares=[0.5, 100, 200]), orders)
+    with pytest.raises(ValueError, match=r"fills column 'time' is timezone-naive"):
+        check_fills(fills_frame(time=[T.tz_localize(None)] * 3), orders)
+    with pytest.raises(ValueError, match=r"fills column 'time' has NaT at row 1"):
+        check_fills(fills_frame(time=[T, pd.NaT, T]), orders)
+    with pytest.raises(ValueError, match=r"fills is missing column\(s\) \['price'\]"):
+        check_fills(fills_frame().drop(columns="price"), orders)
+
+
+def test_empty_fills_are_allowed(orders):
+    f = check_fills(fills_frame().iloc[:0], orders)
+    assert len(f) == 0 and f.time_ns.dtype == np.int64 and f.fee.tolist() == []
+    f = check_fills(pd.DataFrame(columns=["order_id", "time", "shares", "price"]), orders)
+    assert len(f) == 0 and f.row.tolist() == []
