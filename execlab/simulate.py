@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from ._forecast import Forecast, resolve_forecast
+from ._kernels import group_cumsum, group_exclusive_cumsum
 from ._market import Market, _as_market
 from ._orders import SIDES, check_orders, from_ns, show, sign_to_side
 from ._validation import check_scalar
@@ -227,16 +228,6 @@ def _cap_recurrence(
         return np.concatenate(out_pos), np.concatenate(out_bar), np.concatenate(out_sh)
     empty = np.zeros(0, dtype=np.int64)
     return empty, empty.copy(), empty.copy()
-
-
-def _group_exclusive_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Sum of the earlier values within each run of equal ``group`` (runs contiguous)."""
-    if len(values) == 0:
-        return values.copy()
-    excl = np.cumsum(values) - values
-    start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    base = np.repeat(excl[start], np.diff(np.r_[start, len(values)]))
-    return excl - base
 
 
 def _impact_values(fn: Any, what: str, args: tuple, n: int, impact: object) -> np.ndarray:
@@ -495,7 +486,7 @@ def simulate(
         bin_vol = vol[fk, f_bar]
         temp = _impact_values(impact.temporary_impact, "temporary_impact", (shares_f, bin_vol, f_adv, f_sig), nf, impact)
         permv = _impact_values(impact.permanent_impact, "permanent_impact", (shares_f, f_adv, f_sig), nf, impact)
-        earlier = _group_exclusive_cumsum(permv, f_ord)
+        earlier = group_exclusive_cumsum(permv, f_ord)
     else:
         temp = np.zeros(nf)
         earlier = np.zeros(nf)
@@ -517,7 +508,7 @@ def simulate(
     scheduled = shares.sum(axis=1).astype(np.int64)
     qoff = np.cumsum(scheduled) - scheduled
     s_cum = np.cumsum(s_nz)  # rows of np.nonzero come order by order, bin by bin
-    f_cum = _group_cumsum(f_sh, f_ord) + qoff[f_ord] if nf else np.zeros(0, np.int64)
+    f_cum = group_cumsum(f_sh, f_ord) + qoff[f_ord] if nf else np.zeros(0, np.int64)
     filled = np.bincount(f_ord, weights=f_sh, minlength=n).astype(np.int64)
     f_top = qoff + filled
     merged = np.concatenate([s_cum[s_cum <= f_top[oi]], f_cum])
@@ -612,15 +603,3 @@ def simulate(
     if nf and mid_notional > 0:
         params["cost_vs_mid_bps"] = float((sgn * f_sh * (price - mid)).sum() / mid_notional * 1e4)
     return SimulationResult(fills=fills, orders=out, market=market_frame, params=params, _release_parts=release_parts)
-
-
-def _group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Inclusive cumulative sum within runs of equal ``group`` (int64, exact)."""
-    values = np.asarray(values, dtype=np.int64)
-    if len(values) == 0:
-        return values.copy()
-    cum = np.cumsum(values)
-    start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
-    base = np.repeat(cum[start] - values[start], np.diff(np.r_[start, len(values)]))
-    return cum - base
-

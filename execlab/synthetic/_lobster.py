@@ -1,7 +1,9 @@
-r"""Synthetic data with known parameters, for tests and parameter-recovery checks.
+r"""A SYNTHETIC multi-session market, written as LOBSTER level-1 files, with known parameters.
 
-Never a substitute for the real data in notebooks: these generators exist so
-that an estimator can be checked against the truth it should find.
+:func:`lobster_market` draws each ticker-session's activity, efficient price
+and quote targets in whole-array numpy, runs the book
+(:func:`execlab.synthetic._lobster_book.book_session`) and writes the pair
+of files LOBSTER writes.
 """
 
 from __future__ import annotations
@@ -9,156 +11,16 @@ from __future__ import annotations
 import operator
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 
-from ._validation import check_scalar
+from .._validation import check_scalar
+from ._lobster_book import book_session
+from ._synthetic_market import SyntheticMarket
 
-__all__ = ["metaorders", "lobster_market", "SyntheticMarket"]
-
-_POWER_KEYS = {"Y", "delta"}
-_AC_KEYS = {"gamma", "eta"}
-
-
-def _rng(rng: object) -> np.random.Generator:
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}.")
-
-
-def metaorders(
-    n: int,
-    params: dict,
-    rng: np.random.Generator | int,
-    *,
-    participation_median: float = 2e-3,
-    participation_log_sd: float = 1.3,
-    noise: float | None = None,
-    noise_scaling: str = "constant",
-) -> pd.DataFrame:
-    r"""Parent orders whose costs follow an impact model with known parameters.
-
-    Parameters
-    ----------
-    n : int
-        Number of parent orders, >= 1.
-    params : dict
-        Either ``{"Y": ..., "delta": ...}`` (power law) or ``{"gamma": ...,
-        "eta": ..., "beta": 0.6, "alpha": 1.0}`` (Almgren et al. 2005), each
-        optionally with ``"noise"``: the standard deviation of the cost noise
-        in units of sigma (default 0.3).
-    rng : numpy.random.Generator or int
-        Source of randomness (an int is a seed).
-    participation_median, participation_log_sd : float
-        Q/V is lognormal with this median and log standard deviation, clipped
-        to [1e-5, 0.5]; the defaults put 95 % of orders between about 1.6e-4
-        and 2.5e-2 of daily volume, the range of institutional metaorders.
-    noise : float, optional
-        Overrides ``params["noise"]``.
-    noise_scaling : {"constant", "sqrt_duration"}, default "constant"
-        ``"constant"``: the noise of :math:`C/\sigma` has standard deviation
-        :math:`s`.  ``"sqrt_duration"``: :math:`s\sqrt{T}`, the diffusion of
-        the price over the execution (heteroskedastic, as real shortfalls are;
-        for checking the robust standard errors).
-
-    Returns
-    -------
-    DataFrame
-        The columns :func:`execlab.impact.fit_impact` reads: ``side``
-        ("BUY"/"SELL"), ``quantity`` (shares, >= 1), ``arrival_price`` ($),
-        ``avg_price`` ($), ``shortfall_bps`` (positive = cost),
-        ``daily_volume`` (shares, lognormal around 2 million), ``sigma``
-        (uniform 1-3 % daily), ``duration`` (sessions, log-uniform
-        0.02-1), plus ``true_cost_bps`` (the noiseless expected cost).
-
-    Notes
-    -----
-    With :math:`x = Q/V` (from the whole-share quantity) and :math:`z \sim N(0, 1)`,
-
-    .. math::
-        C/\sigma = Y x^{\delta} + s z \quad\text{or}\quad
-        C/\sigma = \tfrac{\gamma}{2} x^{\alpha} + \eta\,(x/T)^{\beta} + s z,
-
-    and the average price is :math:`S_0 (1 + \epsilon C)` with :math:`\epsilon`
-    = +1 for a buy, -1 for a sell.  With ``noise_scaling="sqrt_duration"`` the noise term is
-    :math:`s\sqrt{T}\,z`.
-
-    Examples
-    --------
-    >>> df = metaorders(3, {"Y": 0.7, "delta": 0.5}, rng=0)
-    >>> list(df.columns[:4])
-    ['side', 'quantity', 'arrival_price', 'avg_price']
-    """
-    n = int(check_scalar(n, "n", min_val=1, integer=True))
-    if not isinstance(params, dict):
-        raise TypeError(f"params must be a dict, got {type(params).__name__}.")
-    keys = set(params)
-    if _POWER_KEYS <= keys:
-        kind = "power"
-        allowed = _POWER_KEYS | {"noise"}
-    elif _AC_KEYS <= keys:
-        kind = "almgren_chriss"
-        allowed = _AC_KEYS | {"beta", "alpha", "noise"}
-    else:
-        raise ValueError(
-            f"params has keys {sorted(keys)}; give {sorted(_POWER_KEYS)} (power law) or {sorted(_AC_KEYS)} (+ beta, alpha)."
-        )
-    extra = keys - allowed
-    if extra:
-        raise ValueError(f"params has unknown keys {sorted(extra)} for the {kind} model; allowed {sorted(allowed)}.")
-    # Exponents must be > 0 (a cost falling with size is not impact); coefficients may be any real.
-    positive = {"delta", "beta", "alpha"}
-    p = {
-        k: check_scalar(v, f"params[{k!r}]", min_val=0.0 if k in positive | {"noise"} else None,
-                        include_min=k not in positive)
-        for k, v in params.items()
-    }
-    s = check_scalar(noise if noise is not None else p.get("noise", 0.3), "noise", min_val=0.0)
-    med = check_scalar(participation_median, "participation_median", min_val=0.0, max_val=0.5, include_min=False)
-    lsd = check_scalar(participation_log_sd, "participation_log_sd", min_val=0.0)
-    if noise_scaling not in ("constant", "sqrt_duration"):
-        raise ValueError(f"noise_scaling == {noise_scaling!r}, must be one of ['constant', 'sqrt_duration'].")
-    g = _rng(rng)
-
-    V = np.round(2e6 * np.exp(0.8 * g.standard_normal(n)))
-    V = np.maximum(V, 1e4)
-    x = np.clip(med * np.exp(lsd * g.standard_normal(n)), 1e-5, 0.5)
-    Q = np.maximum(np.round(x * V), 1.0)
-    x = Q / V
-    sigma = g.uniform(0.01, 0.03, n)
-    T = np.exp(g.uniform(np.log(0.02), 0.0, n))
-    S0 = np.round(50.0 * np.exp(0.8 * g.standard_normal(n)), 2)
-    side = np.where(g.random(n) < 0.5, 1.0, -1.0)
-    if kind == "power":
-        f = p["Y"] * x ** p["delta"]
-    else:
-        f = 0.5 * p["gamma"] * x ** p.get("alpha", 1.0) + p["eta"] * (x / T) ** p.get("beta", 0.6)
-    scale = s * np.sqrt(T) if noise_scaling == "sqrt_duration" else s
-    cost = sigma * (f + scale * g.standard_normal(n))
-    return pd.DataFrame(
-        {
-            "side": np.where(side > 0, "BUY", "SELL"),
-            "quantity": Q.astype(np.int64),
-            "arrival_price": S0,
-            "avg_price": S0 * (1.0 + side * cost),
-            "shortfall_bps": 1e4 * cost,
-            "daily_volume": V,
-            "sigma": sigma,
-            "duration": T,
-            "true_cost_bps": 1e4 * sigma * f,
-        }
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# A synthetic multi-session market, written as LOBSTER level-1 files
-# --------------------------------------------------------------------------------------------
+__all__ = ["lobster_market"]
 
 _OPEN_S = 34_200  # 09:30, seconds after midnight
 _CLOSE_S = 57_600  # 16:00
@@ -166,97 +28,6 @@ _PROFILE_BIN_S = 300  # five-minute bins for the true volume profile
 _N_PROFILE_BINS = (_CLOSE_S - _OPEN_S) // _PROFILE_BIN_S  # 78
 _PRICE_SCALE = 10_000  # LOBSTER prices are dollars x 10,000
 _TICKER_RE = re.compile(r"[A-Za-z0-9.\-]+")
-_STACK_DEPTH = 12  # price levels remembered behind the best on each side
-
-
-@dataclass(frozen=True)
-class SyntheticMarket:
-    """A SYNTHETIC market written as LOBSTER level-1 files, with the parameters that made it.
-
-    Returned by :func:`lobster_market`.  Nothing here is real market data: the
-    tickers, prices, orders and trades are simulated.
-
-    Attributes
-    ----------
-    directory : pathlib.Path
-        Where the files were written.
-    files : DataFrame
-        One row per ticker and session: ``ticker, date`` (``YYYY-MM-DD``),
-        ``message_file, orderbook_file`` (paths), ``close`` (session end,
-        ``HH:MM``), ``events`` (rows in each file), ``trades`` (executions,
-        types 4 and 5) and ``volume`` (shares executed), as
-        :func:`execlab.data.read_lobster` will find them.
-    sessions : DataFrame
-        The true parameters of each ticker-session: ``ticker, date, close,
-        daily_volume`` (expected shares traded), ``volatility`` (daily standard
-        deviation of the mid's log return from its diffusion part, a fraction),
-        ``half_spread_ticks`` (the typical quoted half-spread aimed at, ticks),
-        ``open_price`` and ``close_price`` (the efficient price in dollars at the
-        open and the close).
-    volume_profile : DataFrame
-        The true intraday volume profile: index ``(ticker, date)``, one column
-        per five-minute bin (``bin_start``, 09:30 to 15:55); each row is the
-        expected fraction of the session's volume in each bin and sums to 1
-        (bins after an early close are 0).
-    base_profile : DataFrame
-        Each ticker's U-shaped profile before the day-to-day noise (index
-        ``ticker``, same columns); the best any forecast from past sessions
-        can do.
-    tick_size : float
-        Dollars per tick (0.01).
-    impact : float
-        Permanent impact: the mid's log return, in bps, per unit of signed
-        volume as a fraction of the session's expected volume (the
-        :math:`\\lambda` of :func:`execlab.impact.fit_trade_flow`).
-    seed : int or None
-        The integer seed, when one was given.
-    """
-
-    directory: Path
-    files: pd.DataFrame
-    sessions: pd.DataFrame
-    volume_profile: pd.DataFrame
-    base_profile: pd.DataFrame
-    tick_size: float
-    impact: float
-    seed: int | None
-
-    #: Always True: a reminder, for code that receives one of these, that it is not real data.
-    synthetic: ClassVar[bool] = True
-
-    def __repr__(self) -> str:
-        dates = self.files["date"]
-        tickers = list(pd.unique(self.files["ticker"]))
-        return (
-            f"SyntheticMarket(SYNTHETIC data, not real: {len(tickers)} tickers {tickers} x "
-            f"{dates.nunique()} sessions {dates.min()}..{dates.max()}, {len(self.files)} LOBSTER "
-            f"level-1 file pairs in {str(self.directory)!r})"
-        )
-
-    def summary(self) -> pd.DataFrame:
-        """Per ticker: sessions, mean rows, trades and volume per session, and the true means.
-
-        Returns
-        -------
-        DataFrame
-            Indexed by ticker: ``sessions, events, trades, volume`` (means
-            over sessions of what the files hold), ``true_daily_volume`` and
-            ``true_volatility`` (means of the generating parameters).
-        """
-        f = self.files.groupby("ticker", sort=False)
-        s = self.sessions.groupby("ticker", sort=False)
-        out = pd.DataFrame(
-            {
-                "sessions": f.size(),
-                "events": f["events"].mean(),
-                "trades": f["trades"].mean(),
-                "volume": f["volume"].mean(),
-                "true_daily_volume": s["daily_volume"].mean(),
-                "true_volatility": s["volatility"].mean(),
-            }
-        )
-        out.attrs["note"] = "SYNTHETIC data"
-        return out
 
 
 def _check_tickers(tickers: object) -> list[str]:
@@ -317,147 +88,6 @@ def _check_half_days(half_days: object, dates: pd.DatetimeIndex) -> dict[pd.Time
 def _u_shape(x: np.ndarray, curve: float, open_weight: float, close_weight: float) -> np.ndarray:
     """Trade intensity at session fraction ``x`` (0 = open, 1 = close), before normalising."""
     return 0.5 + curve * (2.0 * x - 1.0) ** 2 + open_weight * np.exp(-x / 0.05) + close_weight * np.exp(-(1.0 - x) / 0.04)
-
-
-def _book_session(
-    is_trade: list,
-    trade_sign: list,
-    trade_size: list,
-    hidden: list,
-    u_hidden: list,
-    side: list,
-    u_action: list,
-    u_pick: list,
-    u_partial: list,
-    add_size: list,
-    target: tuple[list, list],
-    pool: list,
-    start: tuple[int, int],
-    first_id: int,
-) -> list[int]:
-    """Run the level-1 book over one session's events; return the rows, flattened.
-
-    Each row is ``event, type, order_id, size, price, direction, ask, ask_size,
-    bid, bid_size`` with prices in ticks.  Prices on both sides are stored as
-    "higher is better" (the ask negated) so one code path serves both.  Each
-    side is a stack of price levels (best last), each level ``[price, total,
-    orders]`` with orders ``[id, remaining]`` in time priority.  Only the best
-    level is ever touched, as in a LOBSTER level-1 file.
-    """
-    pool_i = 0
-    n_pool = len(pool) - len(pool) % 4
-    old_id = first_id - 1  # orders placed before the open count down from here
-    new_id = first_id
-
-    def fresh(price: int) -> list:
-        # A level behind the best, made of orders placed before the open (never seen in the file).
-        nonlocal pool_i, old_id
-        k = 1 + pool[pool_i] % 3
-        orders = []
-        total = 0
-        for j in range(k):
-            sz = pool[(pool_i + 1 + j) % n_pool]
-            orders.append([old_id, sz])
-            old_id -= 1
-            total += sz
-        pool_i = (pool_i + 4) % n_pool
-        return [price, total, orders]
-
-    books = ([fresh(start[0])], [fresh(-start[1])])  # bid, ask
-    for b in books:
-        for _ in range(4):
-            b.insert(0, fresh(b[0][0] - 1 - pool[pool_i] % 2))
-    out: list[int] = []
-    ext = out.extend
-    bids, asks = books
-    for i in range(len(is_trade)):
-        if is_trade[i]:
-            s = trade_sign[i]
-            v = trade_size[i]
-            if hidden[i]:
-                bp, ap = bids[-1][0], -asks[-1][0]
-                # Hidden liquidity rests inside the spread (or at the touch).
-                if s > 0:
-                    ext((i, 5, 0, v, bp + 1 + int(u_hidden[i] * (ap - bp)), -1, ap, asks[-1][1], bp, bids[-1][1]))
-                else:
-                    ext((i, 5, 0, v, ap - 1 - int(u_hidden[i] * (ap - bp)), 1, ap, asks[-1][1], bp, bids[-1][1]))
-                continue
-            book = asks if s > 0 else bids
-            d = -1 if s > 0 else 1
-            while v > 0:  # a marketable order walks the queue, then the next level
-                lvl = book[-1]
-                o = lvl[2][0]
-                x = v if v < o[1] else o[1]
-                o[1] -= x
-                lvl[1] -= x
-                v -= x
-                if o[1] == 0:
-                    del lvl[2][0]
-                price = lvl[0]
-                if lvl[1] == 0:
-                    book.pop()
-                    if not book:
-                        book.append(fresh(price - 1))
-                ext((i, 4, o[0], x, -price if d < 0 else price, d,
-                     -asks[-1][0], asks[-1][1], bids[-1][0], bids[-1][1]))
-            continue
-        k = side[i]
-        book, other = books[k], books[1 - k]
-        d = 1 if k == 0 else -1
-        lvl = book[-1]
-        price = lvl[0]
-        goal = target[k][i]
-        orders = lvl[2]
-        n = len(orders)
-        u = u_action[i]
-        if price < goal:
-            # The efficient price moved away: a new order improves the quote (never crossing).
-            best = min(goal, -other[-1][0] - 1)
-            if best > price:
-                sz = add_size[i]
-                book.append([best, sz, [[new_id, sz]]])
-                if len(book) > _STACK_DEPTH:
-                    del book[0]
-                ext((i, 1, new_id, sz, best if d > 0 else -best, d,
-                     -asks[-1][0], asks[-1][1], bids[-1][0], bids[-1][1]))
-                new_id += 1
-                continue
-            action = 1
-        elif price > goal:
-            action = 3  # the quote is too aggressive: its orders are pulled
-        elif u < 3.0 / (3.0 + n):  # joins keep the queue near a few orders
-            action = 1
-        elif u_partial[i] < 0.08:
-            action = 2
-        else:
-            action = 3
-        if action == 1:
-            sz = add_size[i]
-            orders.append([new_id, sz])
-            lvl[1] += sz
-            ext((i, 1, new_id, sz, price if d > 0 else -price, d,
-                 -asks[-1][0], asks[-1][1], bids[-1][0], bids[-1][1]))
-            new_id += 1
-            continue
-        j = int(u_pick[i] * n)
-        o = orders[j]
-        if action == 2 and o[1] > 1:
-            x = 1 + int(u_partial[i] / 0.08 * (o[1] - 1))  # 1 .. remaining-1 shares
-            o[1] -= x
-            lvl[1] -= x
-            ext((i, 2, o[0], x, price if d > 0 else -price, d,
-                 -asks[-1][0], asks[-1][1], bids[-1][0], bids[-1][1]))
-            continue
-        x = o[1]
-        del orders[j]
-        lvl[1] -= x
-        if lvl[1] == 0:
-            book.pop()
-            if not book:
-                book.append(fresh(price - 1 - (pool[pool_i] % 4 == 0)))
-        ext((i, 3, o[0], x, price if d > 0 else -price, d,
-             -asks[-1][0], asks[-1][1], bids[-1][0], bids[-1][1]))
-    return out
 
 
 def _time_text(ns: np.ndarray) -> list[str]:
@@ -723,7 +353,7 @@ def lobster_market(
             n_pool = 4 * (n + 64)
             pool = np.where(rng.random(n_pool) < 0.6, 100 * rng.integers(1, 5, n_pool), rng.integers(1, 100, n_pool))
             pool = np.maximum(1, np.round(pool * size_scale[k])).astype(np.int64)
-            rows = _book_session(
+            rows = book_session(
                 is_trade.tolist(),
                 sign.tolist(),
                 tsize.tolist(),
