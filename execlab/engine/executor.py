@@ -641,6 +641,6 @@ class Executor:
         # --- per-order report ---
         o = order_table(orders_in, pid[ai], requested[ai], qty[ai], dec_times.take(ai), pa, spread_bps, impact_bps,
                         plan.clipped, sim.orders, sf, self.book.status(pid[ai]))
-        children = self.book.children.loc[cid] if len(cid) else self.book.children.iloc[:0]
+        children = self.book.children_of(cid)
         return out | {"orders": o, "fills": fills, "shortfall": sf, "children": children,
                       "inputs": f"{m.dates[d].date()}: {fc.used(ka, dd)}"}

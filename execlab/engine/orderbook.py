@@ -72,6 +72,8 @@ class OrderBook:
 
     def __init__(self) -> None:
         self._static: list[pd.DataFrame] = []
+        self._starts: list[int] = []  # first order id of each static chunk
+        self._quantity = np.zeros(0, dtype=np.int64)
         self._n = 0
         self._state = np.zeros(0, dtype=np.int8)
         self._filled = np.zeros(0, dtype=np.int64)
@@ -96,17 +98,24 @@ class OrderBook:
         if self._tz is None:
             self._tz = times.tz
         ns = times.as_unit("ns").asi8
-        static = pd.DataFrame({"order_id": ids})
+        cols: dict[str, object] = {"order_id": ids}
         for c in _STATIC[1:]:
             if c == "kind":
-                static[c] = kind
+                cols[c] = np.full(n, kind, dtype=object)
             elif c == "created":
-                static[c] = pd.DatetimeIndex(times).tz_convert(self._tz)
+                cols[c] = pd.DatetimeIndex(times).tz_convert(self._tz).as_unit("ns")
+            elif c == "release_time":
+                # One datetime dtype for every chunk, so joining chunks never converts objects.
+                cols[c] = (pd.DatetimeIndex(frame[c]).tz_convert(self._tz).as_unit("ns") if c in frame.columns
+                           else pd.DatetimeIndex(np.full(n, np.datetime64("NaT"), "M8[ns]")).tz_localize(self._tz))
             elif c in frame.columns:
-                static[c] = frame[c].to_numpy()
+                cols[c] = frame[c].to_numpy()
             else:
-                static[c] = -1 if c in ("parent_id", "slice") else (pd.NaT if c == "release_time" else None)
+                cols[c] = np.full(n, -1, np.int64) if c in ("parent_id", "slice") else np.full(n, None, dtype=object)
+        static = pd.DataFrame(cols)
         self._static.append(static)
+        self._starts.append(self._n)
+        self._quantity = np.concatenate([self._quantity, static["quantity"].to_numpy(np.int64)])
         self._state = np.concatenate([self._state, np.zeros(n, np.int8)])
         self._filled = np.concatenate([self._filled, np.zeros(n, np.int64)])
         self._updated = np.concatenate([self._updated, ns])
@@ -229,12 +238,14 @@ class OrderBook:
     def snapshot(self) -> tuple:
         """State to return to with :meth:`restore` (the book only grows, so this is cheap)."""
         return (self._n, len(self._static), len(self._hist), self._state.copy(), self._filled.copy(),
-                self._updated.copy(), self._reason.copy())
+                self._updated.copy(), self._reason.copy(), self._quantity.copy())
 
     def restore(self, snap: tuple) -> None:
-        n, n_static, n_hist, state, filled, updated, reason = snap
+        n, n_static, n_hist, state, filled, updated, reason, quantity = snap
         self._n = n
         del self._static[n_static:]
+        del self._starts[n_static:]
+        self._quantity = quantity
         del self._hist[n_hist:]
         self._state, self._filled, self._updated, self._reason = state, filled, updated, reason
         self._cache.clear()
@@ -245,7 +256,8 @@ class OrderBook:
 
     @property
     def quantity(self) -> np.ndarray:
-        return self._frame_static()["quantity"].to_numpy(np.int64)
+        """Quantity (shares) of every order, indexed by order id."""
+        return self._quantity
 
     def status(self, ids: object) -> np.ndarray:
         """Current state names of ``ids``."""
@@ -260,14 +272,22 @@ class OrderBook:
     def _times(self, ns: np.ndarray) -> pd.DatetimeIndex:
         return pd.DatetimeIndex(pd.to_datetime(ns, utc=True)).tz_convert(self._tz or "UTC")
 
-    def _orders(self, kind: str) -> pd.DataFrame:
-        s = self._frame_static()
-        df = s.copy()
-        df["status"] = np.array(ORDER_STATES, dtype=object)[self._state].astype(str)
-        df["filled"] = self._filled
-        df["remaining"] = np.where(_TERMINAL[self._state], 0, df["quantity"].to_numpy(np.int64) - self._filled)
-        df["updated"] = self._times(self._updated)
-        df["reason"] = self._reason
+    def _orders(self, kind: str, ids: np.ndarray | None = None) -> pd.DataFrame:
+        if ids is None:
+            df = self._frame_static().copy()
+        else:
+            # Only the chunks holding these ids: a run's own orders, however long the book's history.
+            chunks = np.unique(np.searchsorted(self._starts, ids, side="right") - 1) if len(ids) else np.zeros(0, int)
+            df = (pd.concat([self._static[c] for c in chunks], ignore_index=True) if len(chunks)
+                  else self._static[0].iloc[:0] if self._static else pd.DataFrame({c: [] for c in _STATIC}))
+            df = df[np.isin(df["order_id"].to_numpy(np.int64), ids)].reset_index(drop=True)
+        oid = df["order_id"].to_numpy(np.int64)
+        state = self._state[oid]
+        df["status"] = np.array(ORDER_STATES, dtype=object)[state].astype(str)
+        df["filled"] = self._filled[oid]
+        df["remaining"] = np.where(_TERMINAL[state], 0, df["quantity"].to_numpy(np.int64) - self._filled[oid])
+        df["updated"] = self._times(self._updated[oid])
+        df["reason"] = self._reason[oid]
         df = df[df["kind"] == kind].drop(columns="kind")
         if kind == "parent":
             df = df.drop(columns=["parent_id", "slice", "release_time"])
@@ -282,6 +302,10 @@ class OrderBook:
     def children(self) -> pd.DataFrame:
         """Child orders indexed by ``order_id`` (``parent_id``, ``slice``, ``release_time`` ...)."""
         return self._orders("child")
+
+    def children_of(self, ids: object) -> pd.DataFrame:
+        """The child orders among ``ids`` (as :attr:`children`), reading only the part of the book that holds them."""
+        return self._orders("child", np.asarray(ids, dtype=np.int64))
 
     @property
     def history(self) -> pd.DataFrame:

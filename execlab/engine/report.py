@@ -276,7 +276,7 @@ def assemble_report(exe, pieces: list[dict], n_book: int) -> ExecutionReport:
     return ExecutionReport(
         decisions=decisions,
         orders=cat(orders, o_empty),
-        children=cat(children, exe.book.children.iloc[:0]),
+        children=cat(children, exe.book.children_of([])),
         fills=cat(fills, f_empty).reset_index(drop=True),
         shortfall=cat(sfs, pd.DataFrame()),
         portfolio=port,
