@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["round_cumulative", "group_cumsum", "group_exclusive_cumsum"]
+__all__ = ["round_cumulative", "group_cumsum", "group_exclusive_cumsum", "cap_recurrence"]
 
 
 # Adding 2**52 to a float in [0, 2**52) rounds it to the nearest integer (ties to even, which
@@ -161,3 +161,74 @@ def group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     base = np.repeat(cum[start] - values[start], np.diff(np.r_[start, len(values)]))
     return cum - base
+
+
+def cap_recurrence(
+    n: int,
+    order_code: np.ndarray,
+    rel_pos: np.ndarray,
+    rel_bar: np.ndarray,
+    rel_shares: np.ndarray,
+    cap: np.ndarray,
+    is_day_last: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Fill released shares bar by bar under a participation cap shared per ticker.
+
+    Orders are in ticker-sorted positions (``order_code`` non-decreasing).
+    ``rel_*`` lists released shares per (position, bar), sorted by bar.
+    ``cap`` is (tickers, bars): the most shares all orders of a ticker may
+    fill in that bar.  Returns fills as (position, bar, shares).
+    """
+    n_bars = cap.shape[1]
+    bounds = np.searchsorted(rel_bar, np.arange(n_bars + 1), side="left")
+    backlog = np.zeros(n, dtype=np.int64)
+    pending = 0
+    out_pos, out_bar, out_sh = [], [], []
+    n_tickers = cap.shape[0]
+    # Only bars from the first release to the close of the last session with a release can fill.
+    first = int(rel_bar[0]) if len(rel_bar) else n_bars
+    stop = int(np.flatnonzero(is_day_last[int(rel_bar[-1]):])[0]) + int(rel_bar[-1]) + 1 if len(rel_bar) else n_bars
+    for t in range(first, stop):
+        lo, hi = bounds[t], bounds[t + 1]
+        if hi > lo:
+            # add.at: several bins of one order may land in the same bar
+            np.add.at(backlog, rel_pos[lo:hi], rel_shares[lo:hi])
+            pending += int(rel_shares[lo:hi].sum())
+        if pending > 0:
+            pos = np.flatnonzero(backlog)
+            d = backlog[pos]
+            code = order_code[pos]
+            demand = np.bincount(code, weights=d, minlength=n_tickers)
+            c = cap[:, t]
+            constrained = demand > c
+            if constrained.any():
+                # Pro rata within each ticker by cumulative rounding: each order gets
+                # the floor or ceiling of its share d_i * C / D and the ticker's fills
+                # sum to exactly C.  Cumulative sums are restarted per ticker.
+                cum = np.cumsum(d)
+                before = np.cumsum(demand) - demand
+                within = (cum - before[code]).astype(np.float64)
+                scaled = np.floor(within * c[code] / demand[code] + 0.5)
+                alloc = np.where(constrained[code], scaled, within).astype(np.int64)
+                prev = np.empty_like(alloc)
+                prev[0] = 0
+                prev[1:] = alloc[:-1]
+                prev[np.r_[True, code[1:] != code[:-1]]] = 0
+                fill = np.clip(alloc - prev, 0, d)
+            else:
+                fill = d
+            hit = fill > 0
+            if hit.any():
+                out_pos.append(pos[hit])
+                out_bar.append(np.full(int(hit.sum()), t, dtype=np.int64))
+                out_sh.append(fill[hit])
+                backlog[pos] -= fill
+                pending -= int(fill.sum())
+        if is_day_last[t] and pending > 0:
+            # Session close: whatever is left is unfilled; nothing carries overnight.
+            backlog[:] = 0
+            pending = 0
+    if out_pos:
+        return np.concatenate(out_pos), np.concatenate(out_bar), np.concatenate(out_sh)
+    empty = np.zeros(0, dtype=np.int64)
+    return empty, empty.copy(), empty.copy()

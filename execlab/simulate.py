@@ -17,15 +17,14 @@ Conventions
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ._forecast import Forecast, resolve_forecast
-from ._kernels import group_cumsum, group_exclusive_cumsum
+from ._kernels import cap_recurrence, group_cumsum, group_exclusive_cumsum
+from ._simulation_result import STATUSES, SimulationResult
 from ._market import Market, _as_market
 from ._orders import SIDES, check_orders, from_ns, show, sign_to_side
 from ._validation import check_scalar
@@ -33,203 +32,12 @@ from .schedules import Schedule
 
 __all__ = ["simulate", "SimulationResult", "SIDES", "STATUSES"]
 
-STATUSES = ("FILLED", "PARTIALLY_FILLED", "UNFILLED")
 _EPS = 1e-9
-
-
-# ---------------------------------------------------------------------------
-# Results
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True)
-class SimulationResult:
-    """Fills and per-order outcome of :func:`simulate`.
-
-    Attributes
-    ----------
-    fills : DataFrame
-        One row per executed piece of a child order: ``order_id``, ``child``
-        (schedule bin index the shares were released in), ``time`` (start of
-        the bar in which they filled), ``shares`` (int64), ``price`` ($ per
-        share), ``fee`` ($).  Sorted by order (input order), then time, then
-        child.  Carried-over shares keep the child they were released in
-        (first released, first filled), so one child can fill over several
-        bars and one bar can fill several children, at the same bar price.
-    orders : DataFrame
-        One row per parent order, in input order: ``order_id, ticker, side,
-        quantity, filled, unfilled, fill_rate, status, avg_price,
-        decision_time, arrival_time, end_time``, then the other input columns
-        (``algorithm``, ``urgency``...).  ``status`` is ``"FILLED"``,
-        ``"PARTIALLY_FILLED"`` or ``"UNFILLED"``; ``avg_price`` is NaN for an
-        unfilled order (no execution to average); ``end_time`` is the end of
-        the bar of the last fill for a filled order, the session close
-        otherwise (or the arrival time, for an order that arrives after the
-        close), so it is never before ``arrival_time``.
-    releases : DataFrame
-        Shares the schedule released to the market: ``order_id, child, time``
-        (start of the bar of release), ``shares``; built on first access.
-        Bins released after the session close are not listed (they count as
-        unfilled).
-    market : DataFrame
-        ``ticker, time, volume, cap`` of the bars used: market volume and the
-        participation cap (shares) shared by the orders of that ticker.
-    params : dict
-        The simulation settings.
-    """
-
-    fills: pd.DataFrame
-    orders: pd.DataFrame
-    market: pd.DataFrame
-    params: dict = field(default_factory=dict)
-    _release_parts: tuple = field(default=(), repr=False)
-
-    @cached_property
-    def releases(self) -> pd.DataFrame:
-        order_id, child, time, shares = self._release_parts
-        return pd.DataFrame({"order_id": order_id, "child": child, "time": time, "shares": shares})
-
-    def trajectory(self, order_id: object) -> pd.DataFrame:
-        """Per bar of one order's session: released vs filled shares and market volume.
-
-        Returns
-        -------
-        DataFrame
-            Indexed by bar ``time``: ``released``, ``filled``, ``cum_released``,
-            ``cum_filled``, ``market_volume``, ``participation`` (filled /
-            market volume, 0 where the market traded nothing) and ``cap``.
-        """
-        row = self.orders.loc[self.orders["order_id"] == order_id]
-        if len(row) != 1:
-            raise ValueError(f"order_id == {order_id!r} is not in this simulation.")
-        ticker = row["ticker"].iat[0]
-        mkt = self.market[self.market["ticker"] == ticker]
-        day = pd.Timestamp(row["arrival_time"].iat[0]).tz_convert(mkt["time"].dt.tz).normalize()
-        mkt = mkt[mkt["time"].dt.normalize() == day].set_index("time")
-        rel = self.releases[self.releases["order_id"] == order_id].groupby("time")["shares"].sum()
-        fil = self.fills[self.fills["order_id"] == order_id].groupby("time")["shares"].sum()
-        out = pd.DataFrame(index=mkt.index)
-        out["released"] = rel.reindex(out.index, fill_value=0).astype(np.int64)
-        out["filled"] = fil.reindex(out.index, fill_value=0).astype(np.int64)
-        out["cum_released"] = out["released"].cumsum()
-        out["cum_filled"] = out["filled"].cumsum()
-        out["market_volume"] = mkt["volume"].astype(np.int64)
-        vol = out["market_volume"].to_numpy(np.float64)
-        out["participation"] = np.divide(out["filled"].to_numpy(np.float64), vol, out=np.zeros(len(out)), where=vol > 0)
-        out["cap"] = mkt["cap"]
-        return out
-
-    def summary(self) -> str:
-        """Text report: settings, fill status counts and execution cost against the bar mid."""
-        o = self.orders
-        p = self.params
-        q = int(o["quantity"].sum())
-        filled = int(o["filled"].sum())
-        counts = o["status"].value_counts().reindex(list(STATUSES), fill_value=0)
-        f = self.fills
-        notional = float((f["shares"] * f["price"]).sum())
-        fees = float(f["fee"].sum())
-        lines = [
-            "Fill simulation",
-            "=" * 60,
-            f"Algorithm:           {p.get('algorithm')}",
-            f"Impact model:        {p.get('impact')}",
-            f"Max participation:   {p.get('max_participation')}",
-            f"Impact inputs:       {p.get('forecast') or 'none (no impact model)'}",
-            f"Fees:                ${p.get('fee_per_share')}/share + ${p.get('fee_per_order')}/child order",
-            f"Orders:              {len(o)}  (" + ", ".join(f"{k} {int(v)}" for k, v in counts.items()) + ")",
-            f"Shares:              {q:,} ordered, {filled:,} filled ({filled / q:.2%})" if q else f"Shares:              {q} ordered",
-            f"Fills (rows):        {len(f):,}",
-            f"Notional:            ${notional:,.2f}; fees ${fees:,.2f}",
-        ]
-        if "cost_vs_mid_bps" in p:
-            lines.append(f"Cost vs bar mid:     {p['cost_vs_mid_bps']:.3f} bps (notional-weighted; half-spread + impact)")
-        lines.append("-" * 60)
-        if filled:
-            by = o.groupby("ticker").agg(orders=("order_id", "size"), quantity=("quantity", "sum"), filled=("filled", "sum"))
-            by["fill_rate"] = by["filled"] / by["quantity"].where(by["quantity"] > 0)
-            lines.append(by.to_string(float_format=lambda x: f"{x:.4f}"))
-        return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return (
-            f"SimulationResult(orders={len(self.orders)}, fills={len(self.fills)}, "
-            f"filled={int(self.orders['filled'].sum())}/{int(self.orders['quantity'].sum())})"
-        )
 
 
 # ---------------------------------------------------------------------------
 # Kernels (clean arrays in, arrays out)
 # ---------------------------------------------------------------------------
-def _cap_recurrence(
-    n: int,
-    order_code: np.ndarray,
-    rel_pos: np.ndarray,
-    rel_bar: np.ndarray,
-    rel_shares: np.ndarray,
-    cap: np.ndarray,
-    is_day_last: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Fill released shares bar by bar under a participation cap shared per ticker.
-
-    Orders are in ticker-sorted positions (``order_code`` non-decreasing).
-    ``rel_*`` lists released shares per (position, bar), sorted by bar.
-    ``cap`` is (tickers, bars): the most shares all orders of a ticker may
-    fill in that bar.  Returns fills as (position, bar, shares).
-    """
-    n_bars = cap.shape[1]
-    bounds = np.searchsorted(rel_bar, np.arange(n_bars + 1), side="left")
-    backlog = np.zeros(n, dtype=np.int64)
-    pending = 0
-    out_pos, out_bar, out_sh = [], [], []
-    n_tickers = cap.shape[0]
-    # Only bars from the first release to the close of the last session with a release can fill.
-    first = int(rel_bar[0]) if len(rel_bar) else n_bars
-    stop = int(np.flatnonzero(is_day_last[int(rel_bar[-1]):])[0]) + int(rel_bar[-1]) + 1 if len(rel_bar) else n_bars
-    for t in range(first, stop):
-        lo, hi = bounds[t], bounds[t + 1]
-        if hi > lo:
-            # add.at: several bins of one order may land in the same bar
-            np.add.at(backlog, rel_pos[lo:hi], rel_shares[lo:hi])
-            pending += int(rel_shares[lo:hi].sum())
-        if pending > 0:
-            pos = np.flatnonzero(backlog)
-            d = backlog[pos]
-            code = order_code[pos]
-            demand = np.bincount(code, weights=d, minlength=n_tickers)
-            c = cap[:, t]
-            constrained = demand > c
-            if constrained.any():
-                # Pro rata within each ticker by cumulative rounding: each order gets
-                # the floor or ceiling of its share d_i * C / D and the ticker's fills
-                # sum to exactly C.  Cumulative sums are restarted per ticker.
-                cum = np.cumsum(d)
-                before = np.cumsum(demand) - demand
-                within = (cum - before[code]).astype(np.float64)
-                scaled = np.floor(within * c[code] / demand[code] + 0.5)
-                alloc = np.where(constrained[code], scaled, within).astype(np.int64)
-                prev = np.empty_like(alloc)
-                prev[0] = 0
-                prev[1:] = alloc[:-1]
-                prev[np.r_[True, code[1:] != code[:-1]]] = 0
-                fill = np.clip(alloc - prev, 0, d)
-            else:
-                fill = d
-            hit = fill > 0
-            if hit.any():
-                out_pos.append(pos[hit])
-                out_bar.append(np.full(int(hit.sum()), t, dtype=np.int64))
-                out_sh.append(fill[hit])
-                backlog[pos] -= fill
-                pending -= int(fill.sum())
-        if is_day_last[t] and pending > 0:
-            # Session close: whatever is left is unfilled; nothing carries overnight.
-            backlog[:] = 0
-            pending = 0
-    if out_pos:
-        return np.concatenate(out_pos), np.concatenate(out_bar), np.concatenate(out_sh)
-    empty = np.zeros(0, dtype=np.int64)
-    return empty, empty.copy(), empty.copy()
-
-
 def _impact_values(fn: Any, what: str, args: tuple, n: int, impact: object) -> np.ndarray:
     try:
         out = np.asarray(fn(*args), dtype=np.float64)
@@ -456,7 +264,7 @@ def simulate(
     sel = np.flatnonzero(ok)
     small = np.int16 if len(m.start_ns) < 2**15 else np.int32
     by_bar = sel[np.argsort(rel_bar[sel].astype(small), kind="stable")]
-    f_pos, f_bar, f_sh = _cap_recurrence(
+    f_pos, f_bar, f_sh = cap_recurrence(
         n, code[perm], pos_of[oi[by_bar]], rel_bar[by_bar], s_nz[by_bar], cap, m.is_day_last
     )
     del by_bar

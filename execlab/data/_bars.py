@@ -35,7 +35,8 @@ def _session_bins(day: pd.Timestamp, freq: pd.Timedelta) -> pd.DatetimeIndex:
     length = SESSION_LENGTH
     if length % freq != pd.Timedelta(0):
         shown = f"{int(freq.total_seconds() // 60)}min" if freq.total_seconds() % 60 == 0 else str(freq)
-        raise ValueError(f"freq == '{shown}', must divide the 6.5-hour session (390 minutes) evenly.")
+        minutes = int(length / pd.Timedelta("1min"))
+        raise ValueError(f"freq == '{shown}', must divide the {minutes / 60:g}-hour session ({minutes} minutes) evenly.")
     start = day.tz_localize(TIMEZONE) + SESSION_OPEN
     return pd.date_range(start, periods=int(length // freq), freq=freq).as_unit("ns")
 

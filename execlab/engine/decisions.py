@@ -15,7 +15,10 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from .._market import Market
+
 __all__ = [
+    "price_decisions",
     "ACTIONS",
     "URGENCIES",
     "REGIMES",
@@ -274,3 +277,60 @@ def size_orders(
     raw = np.asarray(portfolio_value, dtype=np.float64) * np.asarray(position_size, dtype=np.float64) / 100.0 / np.asarray(price, dtype=np.float64)
     return np.floor(raw + 1e-9).astype(np.int64)
 
+
+def price_decisions(m: Market, dec: pd.DataFrame, t_ns: np.ndarray, errors: str) -> tuple:
+    """Price each decision at the quote mid at its time, or reject it (unknown ticker, no quote then).
+
+    ``dec`` is sorted by time and gets a ``price`` column.  Returns ``(k, bar,
+    day, ok, reason, rejected)``: ticker row, bar and session of each
+    decision, whether it could be priced, and why not.  With
+    ``errors="raise"`` the first unpriceable decision raises instead.
+    """
+    n = len(dec)
+    k = m.index.get_indexer(dec["ticker"].to_numpy(object))
+    bar, day, inside = _locate(m, t_ns)
+    price = np.full(n, np.nan)
+    ok = (k >= 0) & inside
+    price[ok] = m.mid_at(k[ok], t_ns[ok], day[ok])
+    reason = np.full(n, "", dtype=object)
+    unknown = k < 0
+    if unknown.any():
+        i = int(np.flatnonzero(unknown)[0])
+        msg = (f"decisions column 'ticker' has {dec['ticker'].iat[i]!r} at row {dec['input_row'].iat[i]}; "
+               f"it is not in the market, which holds {m.tickers}.")
+        if errors == "raise":
+            raise ValueError(msg)
+        reason[unknown] = [f"unknown ticker {t!r} (the market holds {m.tickers})" for t in dec["ticker"].to_numpy(object)[unknown]]
+    noquote = (k >= 0) & ~inside
+    if noquote.any():
+        i = int(np.flatnonzero(noquote)[0])
+        d0 = day[i]
+        if d0 < 0:
+            msg = (f"decisions column 'time' has {dec['time'].iat[i]} at row {dec['input_row'].iat[i]} "
+                   f"({dec['ticker'].iat[i]}), on a date that is not one of the market's sessions "
+                   f"({m.n_sessions} from {m.dates[0].date()} to {m.dates[-1].date()}).")
+        else:
+            msg = (f"decisions column 'time' has {dec['time'].iat[i]} at row {dec['input_row'].iat[i]} "
+                   f"({dec['ticker'].iat[i]}); there is no quote then: the market covers "
+                   f"{m.times[m.day_first[d0]]} to {pd.Timestamp(m.end_ns[m.day_last[d0]], tz='UTC').tz_convert(m.tz)} on that day.")
+        if errors == "raise":
+            raise ValueError(msg)
+        reason[noquote] = [f"no quote at decision time {t} (outside the market's sessions)"
+                           for t in dec["time"].to_numpy()[noquote]]
+    dec["price"] = price
+    rejected = unknown | noquote
+    return k, bar, day, ok, reason, rejected
+
+
+def _locate(m: Market, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bar, session and whether each time falls inside an open bar of a session (-1 session: none)."""
+    day = m.calendar.session_of(t_ns)
+    d = np.maximum(day, 0)
+    bar, where = m.locate(t_ns, d)
+    inside = (day >= 0) & (where == 0)
+    return bar, np.where(day >= 0, m.day[bar], -1), inside
+
+
+# ---------------------------------------------------------------------------
+# Executor
+# ---------------------------------------------------------------------------

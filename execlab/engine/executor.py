@@ -33,13 +33,13 @@ from ..impact import SquareRootImpact
 from ..schedules import Schedule
 from ..shortfall import shortfall as _shortfall
 from ..simulate import simulate as _simulate
-from .decisions import normalize_decisions, size_orders
+from .decisions import normalize_decisions, price_decisions, size_orders
 from .ledger import Ledger
-from .orderbook import OrderBook
+from .orderbook import OrderBook, book_fills, fills_with_children
 from .pnl import batch_pnl, day_pnl, marks
 from .policy import UrgencyPolicy
 from .report import ExecutionReport, assemble_report, order_table
-from .sizing import bought_today, cap_sells, pretrade_impact_bps
+from .sizing import bought_today, cap_sells, plan_orders
 from .risk import RiskLimits, RiskManager
 
 __all__ = ["Executor", "ExecutionReport", "DEFAULT_IMPACT"]
@@ -50,18 +50,6 @@ __all__ = ["Executor", "ExecutionReport", "DEFAULT_IMPACT"]
 DEFAULT_IMPACT = SquareRootImpact(1.0)
 
 
-def _locate(m: Market, t_ns: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Bar, session and whether each time falls inside an open bar of a session (-1 session: none)."""
-    day = m.calendar.session_of(t_ns)
-    d = np.maximum(day, 0)
-    bar, where = m.locate(t_ns, d)
-    inside = (day >= 0) & (where == 0)
-    return bar, np.where(day >= 0, m.day[bar], -1), inside
-
-
-# ---------------------------------------------------------------------------
-# Executor
-# ---------------------------------------------------------------------------
 class Executor:
     r"""Run trading decisions through sizing, risk, scheduling, simulation and booking.
 
@@ -337,38 +325,7 @@ class Executor:
         t_ns = t_ns[order]
 
         # --- price every decision at the quote mid at its time (validity first) ---
-        k = m.index.get_indexer(dec["ticker"].to_numpy(object))
-        bar, day, inside = _locate(m, t_ns)
-        price = np.full(n, np.nan)
-        ok = (k >= 0) & inside
-        price[ok] = m.mid_at(k[ok], t_ns[ok], day[ok])
-        reason = np.full(n, "", dtype=object)
-        unknown = k < 0
-        if unknown.any():
-            i = int(np.flatnonzero(unknown)[0])
-            msg = (f"decisions column 'ticker' has {dec['ticker'].iat[i]!r} at row {dec['input_row'].iat[i]}; "
-                   f"it is not in the market, which holds {m.tickers}.")
-            if errors == "raise":
-                raise ValueError(msg)
-            reason[unknown] = [f"unknown ticker {t!r} (the market holds {m.tickers})" for t in dec["ticker"].to_numpy(object)[unknown]]
-        noquote = (k >= 0) & ~inside
-        if noquote.any():
-            i = int(np.flatnonzero(noquote)[0])
-            d0 = day[i]
-            if d0 < 0:
-                msg = (f"decisions column 'time' has {dec['time'].iat[i]} at row {dec['input_row'].iat[i]} "
-                       f"({dec['ticker'].iat[i]}), on a date that is not one of the market's sessions "
-                       f"({m.n_sessions} from {m.dates[0].date()} to {m.dates[-1].date()}).")
-            else:
-                msg = (f"decisions column 'time' has {dec['time'].iat[i]} at row {dec['input_row'].iat[i]} "
-                       f"({dec['ticker'].iat[i]}); there is no quote then: the market covers "
-                       f"{m.times[m.day_first[d0]]} to {pd.Timestamp(m.end_ns[m.day_last[d0]], tz='UTC').tz_convert(m.tz)} on that day.")
-            if errors == "raise":
-                raise ValueError(msg)
-            reason[noquote] = [f"no quote at decision time {t} (outside the market's sessions)"
-                               for t in dec["time"].to_numpy()[noquote]]
-        dec["price"] = price
-        rejected = unknown | noquote
+        k, bar, day, ok, reason, rejected = price_decisions(m, dec, t_ns, errors)
 
         # --- everything below mutates state: snapshot, and roll back on any failure ---
         snap = (self.book.snapshot(), self.ledger.copy(), self.risk.snapshot(), set(self._decision_ids), self._n_decisions,
@@ -539,35 +496,15 @@ class Executor:
         if len(ai) == 0:
             return out | {"orders": None}
 
-        # --- schedules, one policy call for the batch (one schedule call per urgency) ---
-        arr_ns = t_ns[ai] + self.delay.value
+        # --- schedules (one policy call for the batch) and their pre-trade cost, on the forecast ---
         ka = k[ai]
         dd = np.full(len(ai), d)
         fc = self.forecast
-        fc.require(ka, dd, "the decisions' sizing, schedules and pre-trade cost")
-        abar, _ = m.locate(arr_ns, dd)
-        last = m.day_last[dd]
-        after_close = arr_ns >= m.end_ns[last]
-        bins_left = np.where(after_close, 0, last - abar + 1)
-        adv, sig, spr = fc.adv[ka, dd], fc.sigma[ka, dd], fc.spread[ka, dd]
-        # Profiles of every ticker and session laid end to end; an order reads its own row from its arrival bar.
-        profile = np.nan_to_num(fc.profile.reshape(-1), nan=0.0)
-        pstart = ka * (m.n_sessions * m.n_bins) + abar
-        pa = price[ai]
-        ac = {"sigma": sig * pa, "eta": spr / (0.01 * adv), "gamma": spr / (0.1 * adv), "epsilon": spr / 2}
-        plan = self.policy.plan(qty[ai], dec["urgency"].to_numpy(object)[ai].astype(str), pstart, bins_left, m.freq,
-                                profile, ac)
+        pre = plan_orders(self.policy, m, fc, self.impact, ka, dd, t_ns[ai] + self.delay.value, price[ai], qty[ai],
+                          dec["urgency"].to_numpy(object)[ai].astype(str))
+        plan, abar, bins_left, last = pre.plan, pre.arrival_bar, pre.bins_left, pre.last_bar
+        pa, spread_bps, impact_bps = price[ai], pre.spread_bps, pre.impact_bps
         W = plan.shares.shape[1]
-
-        # --- pre-trade cost: impact on forecast bin volumes (profile x ADV) plus half the spread ---
-        j = np.arange(W)
-        gb = pstart[:, None] + j[None, :]
-        live = j[None, :] < bins_left[:, None]
-        fvol = np.where(live, adv[:, None] * profile[np.clip(gb, 0, len(profile) - 1)], 0.0)
-        sh = np.where(live & (fvol > 0), plan.shares, 0)
-        fvol = np.where(sh > 0, fvol, 1.0)
-        spread_bps = 1e4 * spr / 2 / pa
-        impact_bps = pretrade_impact_bps(self.impact, sh, fvol, adv, sig)
         # --- children in the book ---
         ri, rj = np.nonzero(plan.shares)
         child_frame = pd.DataFrame({
@@ -601,41 +538,11 @@ class Executor:
                         fee_per_order=self.fee_per_order, delay=self.delay)
         sf = _shortfall(sim.orders, sim.fills, m)
 
-        f = sim.fills
-        row = pd.Index(pid[ai]).get_indexer(f["order_id"].to_numpy())
-        key = row.astype(np.int64) * W + f["child"].to_numpy(np.int64)
-        ckeys = ri.astype(np.int64) * W + rj
-        fchild = cid[np.searchsorted(ckeys, key)]
-        fills = pd.DataFrame({
-            "order_id": f["order_id"].to_numpy(np.int64),
-            "child_id": fchild,
-            "decision_id": orders_in["decision_id"].to_numpy(object)[row],
-            "ticker": orders_in["ticker"].to_numpy(object)[row],
-            "side": orders_in["side"].to_numpy(object)[row],
-            "time": f["time"],
-            "shares": f["shares"].to_numpy(np.int64),
-            "price": f["price"].to_numpy(np.float64),
-            "fee": f["fee"].to_numpy(np.float64),
-        })
+        fills, row = fills_with_children(sim.fills, orders_in, ri, rj, cid, W)
 
         # --- book the fills: order book, then ledger, then risk tallies ---
-        ftimes = pd.DatetimeIndex(fills["time"])
-        why = ("fill " + fills["shares"].astype(str) + " @ " + fills["price"].round(4).astype(str)).to_numpy(object)
-        self.book.apply_fills(fills["child_id"].to_numpy(), fills["shares"].to_numpy(), ftimes, why)
-        self.book.apply_fills(fills["order_id"].to_numpy(), fills["shares"].to_numpy(), ftimes, why)
         close = pd.Timestamp(m.end_ns[last[0]], tz="UTC").tz_convert(m.tz)
-        open_ids = np.concatenate([pid[ai], cid])
-        still = np.isin(self.book.status(open_ids), ["NEW", "PARTIALLY_FILLED"])
-        oid = open_ids[still]
-        if len(oid):
-            rem = self.book.quantity[oid] - self.book._filled[oid]
-            self.book.transition(oid, "CANCELLED", close, ("unfilled at the close: " + pd.Series(rem).astype(str) + " shares").to_numpy(object))
-        self.ledger.apply_fills(pd.DataFrame({
-            "time": ftimes, "ticker": fills["ticker"].to_numpy(object),
-            "shares": np.where(fills["side"].to_numpy(object) == "BUY", 1, -1) * fills["shares"].to_numpy(np.int64),
-            "price": fills["price"].to_numpy(np.float64), "fee": fills["fee"].to_numpy(np.float64),
-            "order_id": fills["order_id"].to_numpy(),
-        }))
+        book_fills(self.book, self.ledger, fills, sign[ai][row], np.concatenate([pid[ai], cid]), close)
         self.risk.commit(orders_in["ticker"].to_numpy(object).astype(str), sign[ai] * qty[ai])
 
         # --- per-order report ---

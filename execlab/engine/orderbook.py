@@ -17,7 +17,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["OrderBook", "ORDER_STATES", "LEGAL_TRANSITIONS", "IllegalTransition"]
+from .ledger import Ledger
+
+__all__ = ["OrderBook", "ORDER_STATES", "LEGAL_TRANSITIONS", "IllegalTransition", "book_fills", "fills_with_children"]
 
 ORDER_STATES = ("NEW", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED", "BLOCKED")
 _CODE = {s: i for i, s in enumerate(ORDER_STATES)}
@@ -336,3 +338,54 @@ class OrderBook:
         p = self.parents
         counts = p["status"].value_counts().to_dict() if len(p) else {}
         return f"OrderBook(parents={len(p)}, children={self._n - len(p)}, status={counts})"
+
+
+def book_fills(book: OrderBook, ledger: Ledger, fills: pd.DataFrame, sign: np.ndarray, open_ids: np.ndarray,
+               close: pd.Timestamp) -> None:
+    """Book a session's fills: child and parent states in the order book, then cash and positions in the ledger.
+
+    ``fills`` has ``order_id, child_id, ticker, time, shares, price, fee``;
+    ``sign`` (+1 buy, -1 sell) is each fill's side.  Orders in ``open_ids``
+    still working at ``close`` are cancelled with the unfilled shares as
+    the reason.
+    """
+    ftimes = pd.DatetimeIndex(fills["time"])
+    shares = fills["shares"].to_numpy(np.int64)
+    why = ("fill " + fills["shares"].astype(str) + " @ " + fills["price"].round(4).astype(str)).to_numpy(object)
+    book.apply_fills(fills["child_id"].to_numpy(), shares, ftimes, why)
+    book.apply_fills(fills["order_id"].to_numpy(), shares, ftimes, why)
+    still = np.isin(book.status(open_ids), ["NEW", "PARTIALLY_FILLED"])
+    oid = open_ids[still]
+    if len(oid):
+        rem = book.quantity[oid] - book._filled[oid]
+        book.transition(oid, "CANCELLED", close, ("unfilled at the close: " + pd.Series(rem).astype(str) + " shares").to_numpy(object))
+    ledger.apply_fills(pd.DataFrame({
+        "time": ftimes, "ticker": fills["ticker"].to_numpy(object), "shares": sign * shares,
+        "price": fills["price"].to_numpy(np.float64), "fee": fills["fee"].to_numpy(np.float64),
+        "order_id": fills["order_id"].to_numpy(),
+    }))
+
+
+def fills_with_children(f: pd.DataFrame, orders_in: pd.DataFrame, ri: np.ndarray, rj: np.ndarray, cid: np.ndarray,
+                        width: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """The simulator's fills with the book's child id of each, and each fill's row in ``orders_in``.
+
+    Child ``cid[i]`` is slice ``rj[i]`` of order row ``ri[i]`` (row-major, as
+    ``np.nonzero`` of the schedule gives them); a fill's ``child`` column is
+    its slice, so (row, slice) keys find the child by binary search.
+    """
+    row = pd.Index(orders_in["order_id"].to_numpy()).get_indexer(f["order_id"].to_numpy())
+    key = row.astype(np.int64) * width + f["child"].to_numpy(np.int64)
+    child = cid[np.searchsorted(ri.astype(np.int64) * width + rj, key)]
+    fills = pd.DataFrame({
+        "order_id": f["order_id"].to_numpy(np.int64),
+        "child_id": child,
+        "decision_id": orders_in["decision_id"].to_numpy(object)[row],
+        "ticker": orders_in["ticker"].to_numpy(object)[row],
+        "side": orders_in["side"].to_numpy(object)[row],
+        "time": f["time"],
+        "shares": f["shares"].to_numpy(np.int64),
+        "price": f["price"].to_numpy(np.float64),
+        "fee": f["fee"].to_numpy(np.float64),
+    })
+    return fills, row

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .._calendar import SESSION_LENGTH
 from .._validation import check_timedelta
 from ..schedules import almgren_chriss, market, twap, vwap
 from .decisions import URGENCIES
@@ -314,7 +315,7 @@ class UrgencyPolicy:
                         p = ac_params or {}
                         g = rows[sub]
                         s[sub, :n_sl] = almgren_chriss(
-                            q[sub], int(n_sl), (r["horizon"] * (n_sl / n_full) / pd.Timedelta("390min")),
+                            q[sub], int(n_sl), (r["horizon"] * (n_sl / n_full) / SESSION_LENGTH),
                             p["sigma"][g], p["eta"][g], p["gamma"][g], float(r["risk_aversion"]),
                             p.get("epsilon", np.zeros(n))[g],
                         ).shares

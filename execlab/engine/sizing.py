@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
+from .._forecast import Forecast
 from .._market import Market
+from .policy import PlannedSchedules, UrgencyPolicy
 from .ledger import Ledger
 from .risk import RiskManager
 
-__all__ = ["cap_sells", "bought_today", "pretrade_impact_bps"]
+__all__ = ["cap_sells", "bought_today", "pretrade_impact_bps", "plan_orders", "PreTrade"]
 
 
 def pretrade_impact_bps(impact: object, shares: np.ndarray, fvol: np.ndarray, adv: np.ndarray, sig: np.ndarray) -> np.ndarray:
@@ -87,3 +91,43 @@ def bought_today(ledger: Ledger, market: Market, d: int) -> pd.Series:
     t = pd.DatetimeIndex(f["time"]).as_unit("ns").asi8
     today = (t >= market.start_ns[market.day_first[d]]) & (f["shares"].to_numpy(np.int64) > 0)
     return f.loc[today].groupby("ticker")["shares"].sum().astype(np.int64)
+
+
+@dataclass(frozen=True)
+class PreTrade:
+    """Schedules of a batch and what they are expected to cost, from the forecast."""
+
+    plan: PlannedSchedules
+    arrival_bar: np.ndarray  # flat bar of each order's arrival
+    bins_left: np.ndarray  # bars from the arrival bar to the close (0 after the close)
+    last_bar: np.ndarray  # flat bar of the session's close
+    spread_bps: np.ndarray
+    impact_bps: np.ndarray
+
+
+def plan_orders(policy: UrgencyPolicy, m: Market, fc: Forecast, impact: object, k: np.ndarray, d: np.ndarray,
+                arrival_ns: np.ndarray, price: np.ndarray, quantity: np.ndarray, urgency: np.ndarray) -> PreTrade:
+    """Slice accepted orders by urgency and price them pre-trade, all from the session's forecast.
+
+    The VWAP profile, ADV, volatility and spread of each order's session come
+    from ``fc`` (earlier sessions, unless a same-session fallback was asked
+    for); the pre-trade cost is half the forecast spread plus the impact of
+    the schedule on forecast bin volumes (profile x ADV).
+    """
+    fc.require(k, d, "the decisions' sizing, schedules and pre-trade cost")
+    abar, _ = m.locate(arrival_ns, d)
+    last = m.day_last[d]
+    bins_left = np.where(arrival_ns >= m.end_ns[last], 0, last - abar + 1)
+    adv, sig, spr = fc.adv[k, d], fc.sigma[k, d], fc.spread[k, d]
+    # Profiles of every ticker and session laid end to end; an order reads its own row from its arrival bar.
+    profile = np.nan_to_num(fc.profile.reshape(-1), nan=0.0)
+    pstart = k * (m.n_sessions * m.n_bins) + abar
+    ac = {"sigma": sig * price, "eta": spr / (0.01 * adv), "gamma": spr / (0.1 * adv), "epsilon": spr / 2}
+    plan = policy.plan(quantity, urgency, pstart, bins_left, m.freq, profile, ac)
+    j = np.arange(plan.shares.shape[1])
+    gb = pstart[:, None] + j[None, :]
+    live = j[None, :] < bins_left[:, None]
+    fvol = np.where(live, adv[:, None] * profile[np.clip(gb, 0, len(profile) - 1)], 0.0)
+    sh = np.where(live & (fvol > 0), plan.shares, 0)
+    fvol = np.where(sh > 0, fvol, 1.0)
+    return PreTrade(plan, abar, bins_left, last, 1e4 * spr / 2 / price, pretrade_impact_bps(impact, sh, fvol, adv, sig))
