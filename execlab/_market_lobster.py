@@ -220,12 +220,15 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _read_numbers(path: Path, what: str) -> list[np.ndarray]:
-    """The columns of one LOBSTER file as arrays: int64 where every cell is a whole number, else float64.
+def _read_numbers(path: Path, what: str) -> list:
+    """The columns of one LOBSTER file: pyarrow ChunkedArrays (int64 cells, float64 message times) or numpy arrays.
 
-    A header row (a first line that does not start with a number) is
-    skipped.  A cell that is not a number raises, naming the file, row and
-    column; a blank cell or ``NaN`` comes back as NaN for the caller to reject.
+    pyarrow's reader is used when installed; a file it rejects (say
+    ``100.0`` in an integer column) is read again by pandas' C parser into
+    float64.  A header row (a first line that does not start with a number)
+    is skipped.  A cell that is not a number raises, naming the file, row and
+    column; a blank cell or ``NaN`` is a null (NaN once in numpy) for the
+    caller to reject.
     """
     labels = _message_label if what == "message" else _book_label
     data = _file_bytes(path)
@@ -248,8 +251,7 @@ def _read_numbers(path: Path, what: str) -> list[np.ndarray]:
         except (pa.ArrowInvalid, ValueError):
             pass  # e.g. "100.0" in a column typed int64: pandas reads it as float below
         else:
-            # A blank cell is a null: to_numpy turns an int64 column holding one into float64 with NaN.
-            cols = [c.to_numpy() for c in table.columns]
+            cols = list(table.columns)  # kept in arrow memory until all files are concatenated
     if cols is None:
         try:
             frame = pd.read_csv(io.BytesIO(data), header=None, skiprows=int(header), names=range(n_cols),
@@ -290,6 +292,19 @@ def _message_label(j: int) -> str:
     return _MESSAGE_LABELS[j]
 
 
+def _numpy(col) -> np.ndarray:
+    """A column as numpy; an arrow int64 column holding a null becomes float64 with NaN there."""
+    return col if isinstance(col, np.ndarray) else col.to_numpy()
+
+
+def _concatenate(pieces: list) -> np.ndarray:
+    """One numpy array from the pieces of all files: arrow's concatenation when all are arrow columns of one type."""
+    arrow = _pyarrow_csv()
+    if arrow is not None and all(isinstance(p, arrow[0].ChunkedArray) for p in pieces) and len({p.type for p in pieces}) == 1:
+        return arrow[0].chunked_array([c for p in pieces for c in p.chunks], type=pieces[0].type).to_numpy()
+    return np.concatenate([_numpy(p) for p in pieces])
+
+
 class _Columns:
     """The columns the bars need, concatenated over files, with each file's rows ``start[f]:stop[f]``.
 
@@ -307,10 +322,10 @@ class _Columns:
         self.start = self.stop - counts
         self.file = np.repeat(np.arange(self.n_files), counts)
         keep = (_TIME, _TYPE, _SIZE, _PRICE, _DIRECTION)
-        self.message = [np.concatenate([m[j] for m in messages]) for j in keep]
-        self.book = [np.concatenate([b[j] for b in books]) for j in range(4)]
+        self.message = [_concatenate([m[j] for m in messages]) for j in keep]
+        self.book = [_concatenate([b[j] for b in books]) for j in range(4)]
         self.order_ids = [m[_ORDER_ID] for m in messages]
-        self.deep_book = [b[4:] for b in books]
+        self.deep_book = [[_numpy(c) for c in b[4:]] for b in books]
         self.message_names = [Path(p).name for p in files["message_file"].iloc[: self.n_files]]
         self.book_names = [Path(p).name for p in files["orderbook_file"].iloc[: self.n_files]]
         self.start_ns = files["start_ms"].to_numpy(np.int64)[: self.n_files] * 1_000_000
@@ -389,8 +404,12 @@ def _show(x: object) -> str:
     return str(float(x))
 
 
-def _non_finite(col: np.ndarray) -> np.ndarray | None:
-    """Mask of NaN/inf cells, or None for a column that has none (int64 columns never do)."""
+def _non_finite(col) -> np.ndarray | None:
+    """Mask of NaN/inf cells, or None for a column that has none (a numpy int64 column never does)."""
+    if not isinstance(col, np.ndarray):  # an arrow column of one file: an integer one is finite unless null
+        if col.null_count == 0 and _pyarrow_csv()[0].types.is_integer(col.type):
+            return None
+        col = col.to_numpy()
     if col.dtype.kind != "f":
         return None
     fin = np.isfinite(col)
@@ -440,7 +459,7 @@ def _validate(cols: _Columns) -> None:
             "LOBSTER files hold only numbers."), column=j)
     for f, ids in enumerate(cols.order_ids):
         faults.check(_non_finite(ids), _MESSAGE_CELLS, lambda f, r, ids=ids: (
-            f"message file {mn[f]} column 'OrderID' has {_show(ids[r])} at row {r}; LOBSTER files hold only numbers."),
+            f"message file {mn[f]} column 'OrderID' has {_show(_numpy(ids)[r])} at row {r}; LOBSTER files hold only numbers."),
             int(start[f]), column=_ORDER_ID)
     if not (secs.min() >= 0 and secs.max() < 86_400):
         faults.check((secs < 0) | (secs >= 86_400), _TIME_RANGE, lambda f, r: (

@@ -43,6 +43,9 @@ def show(x: object) -> str:
 def side_to_sign(side: Any, name: str = "orders", column: str = "side", index: pd.Index | None = None) -> np.ndarray:
     """``"BUY"``/``"SELL"`` (or +1/-1) as an int64 array of +1/-1.
 
+    Text costs two vectorised comparisons, a categorical column only its few
+    categories; no per-row Python.  Bools are refused (``True == 1``).
+
     Raises
     ------
     ValueError
@@ -53,18 +56,41 @@ def side_to_sign(side: Any, name: str = "orders", column: str = "side", index: p
     >>> side_to_sign(["BUY", "SELL", -1]).tolist()
     [1, -1, -1]
     """
-    s = pd.Series(side, dtype=object) if not isinstance(side, pd.Series) else side
-    vals = s.to_numpy(dtype=object)
-    buy = (vals == "BUY") | (vals == 1)
-    sell = (vals == "SELL") | (vals == -1)
-    # True == 1 in Python: a bool column is not a side.
-    is_bool = np.array([isinstance(v, (bool, np.bool_)) for v in vals], dtype=bool) if vals.dtype == object and len(vals) else np.zeros(len(vals), bool)
-    ok = (buy | sell) & ~is_bool
-    if not ok.all():
-        pos = int(np.flatnonzero(~ok)[0])
-        idx = index if index is not None else s.index
-        raise ValueError(f"{name} column {column!r} has {show(vals[pos])} at row {show(idx[pos])}; must be one of {list(SIDES)} (or +1/-1).")
-    return np.where(buy, 1, -1).astype(np.int64)
+    ser = side if isinstance(side, pd.Series) else pd.Series(side, dtype=None if isinstance(side, np.ndarray) else object)
+    idx = index if index is not None else ser.index
+    dtype = ser.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        sign = np.zeros(len(ser))
+    elif pd.api.types.is_numeric_dtype(dtype):
+        v = ser.to_numpy(dtype=np.float64, na_value=np.nan)
+        sign = np.where(np.abs(v) == 1.0, v, 0.0)  # NaN fails too
+    elif isinstance(dtype, pd.CategoricalDtype):
+        labels = np.asarray(dtype.categories, dtype=object)
+        lookup = np.append(np.where(labels == "BUY", 1.0, np.where(labels == "SELL", -1.0, 0.0)), 0.0)
+        sign = lookup[ser.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing 0
+    else:
+        vals = ser.to_numpy()
+        if vals.dtype == object:
+            buy = (vals == "BUY") | ((vals == 1) & ~_is_bool(vals))
+            sell = (vals == "SELL") | ((vals == -1) & ~_is_bool(vals))
+        else:  # e.g. pyarrow-backed strings: let pandas compare natively
+            buy = (ser == "BUY").to_numpy(dtype=bool, na_value=False)
+            sell = (ser == "SELL").to_numpy(dtype=bool, na_value=False)
+        sign = buy.astype(np.float64) - sell
+    if not sign.all():
+        pos = int(np.flatnonzero(sign == 0)[0])
+        raise ValueError(f"{name} column {column!r} has {show(ser.iloc[pos])} at row {show(idx[pos])}; "
+                         f"must be one of {list(SIDES)} (or +1/-1).")
+    return sign.astype(np.int64)
+
+
+def _is_bool(vals: np.ndarray) -> np.ndarray:
+    """Which entries of an object array are bools (only where ==1/-1 matched: a short Python pass)."""
+    out = np.zeros(len(vals), dtype=bool)
+    cand = np.flatnonzero((vals == 1) | (vals == -1))
+    if len(cand):
+        out[cand] = [isinstance(v, (bool, np.bool_)) for v in vals[cand]]
+    return out
 
 
 def sign_to_side(sign: np.ndarray) -> np.ndarray:

@@ -295,7 +295,7 @@ def test_fit_bad_values(small):
         fit_impact(bad)
     bad = small.copy()
     bad.loc[7, "side"] = "HOLD"
-    with pytest.raises(ValueError, match=r"column 'side' has 'HOLD' at row 7; must be 'BUY' or 'SELL'"):
+    with pytest.raises(ValueError, match=r"column 'side' has 'HOLD' at row 7; must be one of \['BUY', 'SELL'\]"):
         fit_impact(bad)
     bad = small.copy()
     bad.loc[8, "duration"] = 0.0
@@ -525,15 +525,15 @@ def test_side_as_category_numbers_or_text_gives_the_same_fit():
 def test_side_errors_name_the_row_and_value(small):
     bad = small.assign(side=np.where(small["side"] == "BUY", 1.0, -1.0))
     bad.loc[2, "side"] = 0.0
-    with pytest.raises(ValueError, match=r"column 'side' has 0.0 at row 2; must be 'BUY'/'SELL' or \+1/-1"):
+    with pytest.raises(ValueError, match=r"column 'side' has 0.0 at row 2; must be one of \['BUY', 'SELL'\] \(or \+1/-1\)"):
         fit_impact(bad)
     bad = small.assign(side=small["side"].astype("category").cat.add_categories(["HOLD"]))
     bad.loc[9, "side"] = "HOLD"
-    with pytest.raises(ValueError, match=r"column 'side' has 'HOLD' at row 9; must be 'BUY' or 'SELL'"):
+    with pytest.raises(ValueError, match=r"column 'side' has 'HOLD' at row 9; must be one of \['BUY', 'SELL'\]"):
         fit_impact(bad)
     bad = small.copy()
     bad.loc[4, "side"] = None
-    with pytest.raises(ValueError, match=r"column 'side' has nan at row 4; must be 'BUY' or 'SELL'"):
+    with pytest.raises(ValueError, match=r"column 'side' has nan at row 4; must be one of \['BUY', 'SELL'\]"):
         fit_impact(bad)
 
 

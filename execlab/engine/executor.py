@@ -417,7 +417,7 @@ class Executor:
         f = out["fills"]
         ai = np.flatnonzero(out["acc"])
         src = ai[pd.Index(out["pid"][ai]).get_indexer(f["order_id"].to_numpy())]
-        return batch_pnl(self.market, f.assign(sign=np.where(f["side"].to_numpy(object) == "BUY", 1, -1)), src, t_ns)
+        return batch_pnl(self.market, f.assign(sign=out["fill_sign"]), src, t_ns)
 
     def _run_day(self, dec, k, bar, t_ns, reason, rejected, d, pnl=None):
         m = self.market
@@ -477,7 +477,7 @@ class Executor:
         parent_frame = pd.DataFrame({
             "decision_id": dec["decision_id"].to_numpy(object)[bi],
             "ticker": dec["ticker"].to_numpy(object)[bi],
-            "side": np.where(sign[bi] > 0, "BUY", "SELL"),
+            "side": sign_to_side(sign[bi]),
             "quantity": np.where(rejected[bi], 0, qty[bi]).astype(np.int64),
             "urgency": dec["urgency"].to_numpy(object)[bi],
             "algorithm": self.policy.table["algorithm"].reindex(dec["urgency"].to_numpy(object)[bi]).to_numpy(object),
@@ -549,5 +549,5 @@ class Executor:
         o = order_table(orders_in, pid[ai], requested[ai], qty[ai], dec_times.take(ai), pa, spread_bps, impact_bps,
                         plan.clipped, sim.orders, sf, self.book.status(pid[ai]))
         children = self.book.children_of(cid)
-        return out | {"orders": o, "fills": fills, "shortfall": sf, "children": children,
+        return out | {"orders": o, "fills": fills, "fill_sign": sign[ai][row], "shortfall": sf, "children": children,
                       "inputs": f"{m.dates[d].date()}: {fc.used(ka, dd)}"}

@@ -12,6 +12,7 @@ from statsmodels.stats.diagnostic import het_breuschpagan
 from statsmodels.stats.stattools import jarque_bera
 
 from .._calendar import SESSION_LENGTH
+from .._orders import side_to_sign
 from .._validation import check_choice, check_frame, check_numeric_column, check_scalar
 from ..schedules import Schedule
 from ._likelihood import _ac_spec, _fit_nls, _power_spec
@@ -94,37 +95,8 @@ def _median(a: np.ndarray) -> float:
 
 
 def _side_sign(side: pd.Series, name: str) -> np.ndarray:
-    """+1.0 for "BUY" / +1, -1.0 for "SELL" / -1; anything else (NaN included) raises.
-
-    Text sides cost two vectorised equality passes (no fancy indexing, no
-    per-row Python); a categorical ``side`` costs only its few categories.
-    """
-    if pd.api.types.is_numeric_dtype(side.dtype) and not pd.api.types.is_bool_dtype(side.dtype):
-        s = side.to_numpy(dtype=np.float64, na_value=np.nan)
-        ok = np.abs(s) == 1.0  # NaN fails too
-        if not ok.all():
-            pos = int(np.flatnonzero(~ok)[0])
-            raise ValueError(f"{name} column 'side' has {float(s[pos])!r} at row {side.index[pos]!r}; must be 'BUY'/'SELL' or +1/-1.")
-        return s
-    if isinstance(side.dtype, pd.CategoricalDtype):
-        labels = np.asarray(side.cat.categories, dtype=object)
-        lookup = np.append(np.where(labels == "BUY", 1.0, np.where(labels == "SELL", -1.0, 0.0)), 0.0)
-        sign = lookup[side.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing 0
-    else:
-        vals = side.to_numpy()
-        if vals.dtype == object:
-            buy, sell = vals == "BUY", vals == "SELL"
-        else:  # e.g. pyarrow-backed strings: let pandas compare natively
-            buy = (side == "BUY").to_numpy(dtype=bool, na_value=False)
-            sell = (side == "SELL").to_numpy(dtype=bool, na_value=False)
-        sign = buy.astype(np.float64)
-        sign -= sell
-    if not sign.all():
-        pos = int(np.flatnonzero(sign == 0)[0])
-        value = side.iloc[pos]
-        value = value.item() if isinstance(value, np.generic) else value
-        raise ValueError(f"{name} column 'side' has {value!r} at row {side.index[pos]!r}; must be 'BUY' or 'SELL'.")
-    return sign
+    """+1.0 for "BUY" / +1, -1.0 for "SELL" / -1 (:func:`execlab._orders.side_to_sign`)."""
+    return side_to_sign(side, name, "side").astype(np.float64)
 
 
 def _ols_one_regressor(y: np.ndarray, x: np.ndarray, cov_type: str):
