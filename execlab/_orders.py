@@ -245,10 +245,11 @@ class Fills:
 def check_fills(fills: object, orders: Orders, *, name: str = "fills") -> Fills:
     """Validate fills against their orders and return them as arrays.
 
-    Required columns: ``order_id`` (one of the orders'), ``time`` (tz-aware),
-    ``shares`` (whole, >= 0), ``price`` (> 0); optional ``fee`` ($, finite,
-    may be negative for a rebate).  The fills of an order must not add up to
-    more than its quantity.
+    Required columns: ``order_id`` (one of the orders'), ``time`` (tz-aware,
+    not before the order's arrival nor after its ``end_time``), ``shares``
+    (whole, >= 0), ``price`` (> 0); optional ``fee`` ($, finite, may be
+    negative for a rebate) and ``ticker`` (the order's).  The fills of an
+    order must not add up to more than its quantity.
     """
     df = check_frame(fills, name, ["order_id", "time", "shares", "price"], allow_empty=True)
     row = orders.order_id.get_indexer(pd.Index(df["order_id"]))
@@ -280,6 +281,30 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills") -> Fills:
     else:
         fee = np.zeros(len(df))
     t = to_ns(df["time"], name, "time", df.index) if len(df) else np.zeros(0, np.int64)
+    early = t < orders.arrival_ns[row]
+    if early.any():
+        pos = int(np.flatnonzero(early)[0])
+        raise ValueError(
+            f"{name} column 'time' has {from_ns(t[pos:pos + 1], orders.tz)[0]} at row {show(df.index[pos])}, before the "
+            f"arrival_time {from_ns(orders.arrival_ns[row[pos]:row[pos] + 1], orders.tz)[0]} of order_id "
+            f"{show(orders.order_id[row[pos]])}; a fill cannot precede its order."
+        )
+    if orders.end_ns is not None:
+        late = t > orders.end_ns[row]
+        if late.any():
+            pos = int(np.flatnonzero(late)[0])
+            raise ValueError(
+                f"{name} column 'time' has {from_ns(t[pos:pos + 1], orders.tz)[0]} at row {show(df.index[pos])}, after the "
+                f"end_time {from_ns(orders.end_ns[row[pos]:row[pos] + 1], orders.tz)[0]} of order_id {show(orders.order_id[row[pos]])}."
+            )
+    if "ticker" in df.columns:
+        other = df["ticker"].astype(str).to_numpy(dtype=object) != orders.ticker[row]
+        if other.any():
+            pos = int(np.flatnonzero(other)[0])
+            raise ValueError(
+                f"{name} column 'ticker' has {show(df['ticker'].iloc[pos])} at row {show(df.index[pos])}, but order_id "
+                f"{show(orders.order_id[row[pos]])} trades {orders.ticker[row[pos]]!r}."
+            )
     executed = np.bincount(row, weights=shares, minlength=len(orders)).astype(np.int64)
     too_many = executed > orders.quantity
     if too_many.any():

@@ -22,7 +22,8 @@ class SimulationResult:
     fills : DataFrame
         One row per executed piece of a child order: ``order_id``, ``child``
         (schedule bin index the shares were released in), ``time`` (start of
-        the bar in which they filled), ``shares`` (int64), ``price`` ($ per
+        the bar in which they filled, or the order's arrival if later: a fill
+        never precedes its order), ``shares`` (int64), ``price`` ($ per
         share), ``fee`` ($).  Sorted by order (input order), then time, then
         child.  Carried-over shares keep the child they were released in
         (first released, first filled), so one child can fill over several
@@ -78,7 +79,10 @@ class SimulationResult:
         day = pd.Timestamp(row["arrival_time"].iat[0]).tz_convert(mkt["time"].dt.tz).normalize()
         mkt = mkt[mkt["time"].dt.normalize() == day].set_index("time")
         rel = self.releases[self.releases["order_id"] == order_id].groupby("time")["shares"].sum()
-        fil = self.fills[self.fills["order_id"] == order_id].groupby("time")["shares"].sum()
+        f = self.fills[self.fills["order_id"] == order_id]
+        # A fill is stamped at max(bar start, arrival): count it in the bar it happened in.
+        bar_of = mkt.index[np.searchsorted(mkt.index.as_unit("ns").asi8, pd.DatetimeIndex(f["time"]).as_unit("ns").asi8, side="right") - 1]
+        fil = f.groupby(bar_of)["shares"].sum()
         out = pd.DataFrame(index=mkt.index)
         out["released"] = rel.reindex(out.index, fill_value=0).astype(np.int64)
         out["filled"] = fil.reindex(out.index, fill_value=0).astype(np.int64)

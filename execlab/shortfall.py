@@ -158,16 +158,17 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
     fees = np.bincount(row, weights=f.fee, minlength=n)
     unexecuted = o.quantity - executed
 
-    # Fill bars: on the order's day, not before the bar of its decision.
+    # Fill bars: in the session of the order's arrival (not before it: check_fills), never after its close.
     fday = m.session_of(f.time_ns, "fills", "time", f.frame.index, o.ticker[row])
-    fbar, _ = m.locate(f.time_ns, fday)
-    dbar, _ = m.locate(o.decision_ns, dday)
-    early = fbar < dbar[row]
-    if early.any():
-        pos = int(np.flatnonzero(early)[0])
+    fbar, fwhere = m.locate(f.time_ns, fday)
+    bad = (fday != aday[row]) | (fwhere > 0)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        what = ("after the close of its session" if fday[pos] == aday[row[pos]]
+                else f"in another session than the order's arrival ({m.dates[aday[row[pos]]].date()})")
         raise ValueError(
             f"fills column 'time' has {from_ns(f.time_ns[pos:pos + 1], m.tz)[0]} at row {show(f.frame.index[pos])}, "
-            f"before the decision bar of order_id {show(o.order_id[row[pos]])}."
+            f"{what}, for order_id {show(o.order_id[row[pos]])}."
         )
     last_bar = np.full(n, -1, dtype=np.int64)
     np.maximum.at(last_bar, row, fbar)

@@ -337,7 +337,8 @@ def simulate(
         {
             "order_id": o.order_id.take(owner).to_numpy() if len(piece) else o.order_id[:0].to_numpy(),
             "child": child.astype(np.int64),
-            "time": m.times[f_bar[frow]],
+            # A fill is never stamped before its order arrived (an order arriving mid-bar fills from then).
+            "time": from_ns(np.maximum(m.start_ns[f_bar[frow]], o.arrival_ns[owner]), m.tz) if len(piece) else m.times[:0],
             "shares": piece,
             "price": price[frow],
             "fee": fee.astype(np.float64),

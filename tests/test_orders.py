@@ -240,7 +240,8 @@ def orders():
 
 
 def fills_frame(**changes) -> pd.DataFrame:
-    cols = {"order_id": [8, 7, 8], "time": [T, T, T + pd.Timedelta("1min")], "shares": [50, 100, 200],
+    # Order 8 arrives at T + 1min: its fills are at or after that.
+    cols = {"order_id": [8, 7, 8], "time": [T + pd.Timedelta("1min"), T, T + pd.Timedelta("2min")], "shares": [50, 100, 200],
             "price": [565.5, 580.25, 565.0]}
     cols.update(changes)
     return pd.DataFrame(cols)
@@ -253,7 +254,7 @@ def test_check_fills_arrays(orders):
     assert f.shares.tolist() == [50.0, 100.0, 200.0] and f.shares.dtype == np.float64
     assert f.price.tolist() == [565.5, 580.25, 565.0]
     assert f.fee.tolist() == [0.5, -0.1, 0.0]  # a rebate may be negative
-    assert f.time_ns.tolist() == [T.value, T.value, T.value + 60 * SEC]
+    assert f.time_ns.tolist() == [T.value + 60 * SEC, T.value, T.value + 120 * SEC]
     assert check_fills(fills_frame(), orders).fee.tolist() == [0.0, 0.0, 0.0]  # no fee column: none paid
 
 
@@ -305,3 +306,15 @@ def test_empty_fills_are_allowed(orders):
     assert len(f) == 0 and f.time_ns.dtype == np.int64 and f.fee.tolist() == []
     f = check_fills(pd.DataFrame(columns=["order_id", "time", "shares", "price"]), orders)
     assert len(f) == 0 and f.row.tolist() == []
+
+
+def test_fills_never_precede_their_order_nor_outlive_it(orders):
+    with pytest.raises(ValueError, match=r"fills column 'time' has 2012-06-21 10:00:00-04:00 at row 0, before the arrival_time "
+                                         r"2012-06-21 10:01:00-04:00 of order_id 8; a fill cannot precede its order\."):
+        check_fills(fills_frame(time=[T, T, T + pd.Timedelta("2min")]), orders)
+    ends = check_orders(orders_frame(end_time=[T + pd.Timedelta("5min"), T + pd.Timedelta("1min")]))
+    with pytest.raises(ValueError, match=r"fills column 'time' has 2012-06-21 10:02:00-04:00 at row 2, after the end_time "
+                                         r"2012-06-21 10:01:00-04:00 of order_id 8\."):
+        check_fills(fills_frame(), ends)
+    with pytest.raises(ValueError, match=r"fills column 'ticker' has 'AAPL' at row 0, but order_id 8 trades 'GOOG'\."):
+        check_fills(fills_frame(ticker=["AAPL", "AAPL", "GOOG"]), orders)

@@ -41,7 +41,7 @@ def fills() -> pd.DataFrame:
     return pd.DataFrame(
         {
             "order_id": [1, 1, 2],
-            "time": [ts("15:56"), ts("15:57"), ts("15:58")],
+            "time": [ts("15:56:30"), ts("15:57"), ts("15:58")],
             "shares": [60, 40, 50],
             "price": [100.05, 100.30, 100.20],
             "fee": [0.5, 0.5, 0.0],
@@ -164,13 +164,14 @@ def test_parts_add_up_exactly(data, scale):
         dec = ts("15:56:00") + pd.Timedelta(seconds=dsec)
         rows.append({"order_id": i, "ticker": "XYZ", "side": side, "quantity": q, "decision_time": dec,
                      "arrival_time": dec + pd.Timedelta(seconds=dly)})
-        x = int(q * frac)
+        arrival = dec + pd.Timedelta(seconds=dly)
+        x = int(q * frac) if arrival < ts("16:00:00") else 0  # nothing can fill after the close
         if x > 0:
             k = min(x, 3)
             parts = np.full(k, x // k)
             parts[-1] += x - parts.sum()
             for j, p in enumerate(parts):
-                fills.append({"order_id": i, "time": ts("15:59"), "shares": int(p),
+                fills.append({"order_id": i, "time": max(ts("15:59"), arrival), "shares": int(p),
                               "price": level * scale * (1 + off) * (1 + 0.001 * j), "fee": fee / k})
     fills = pd.DataFrame(fills, columns=["order_id", "time", "shares", "price", "fee"])
     t = ex.shortfall(pd.DataFrame(rows), fills, market(bars))
@@ -218,8 +219,17 @@ def test_bad_fills(orders, fills, bars):
         ex.shortfall(orders, fills.assign(fee=[np.inf, 0, 0]), bars)
     with pytest.raises(ValueError, match=r"fills column 'time' has NaT at row 1"):
         ex.shortfall(orders, fills.assign(time=[ts("15:56"), pd.NaT, ts("15:58")]), bars)
-    with pytest.raises(ValueError, match=r"fills column 'time' has 2012-06-21 15:56:00-04:00 at row 2, before the decision bar of order_id 2"):
-        ex.shortfall(orders, fills.assign(time=[ts("15:56"), ts("15:57"), ts("15:56")]), bars)
+    with pytest.raises(ValueError, match=r"fills column 'time' has 2012-06-21 15:56:00-04:00 at row 2, before the arrival_time "
+                                         r"2012-06-21 15:57:45-04:00 of order_id 2; a fill cannot precede its order"):
+        ex.shortfall(orders, fills.assign(time=[ts("15:56:30"), ts("15:57"), ts("15:56")]), bars)
+    with pytest.raises(ValueError, match=r"fills column 'time' has 2012-06-21 16:00:00-04:00 at row 2, after the close of its "
+                                         r"session, for order_id 2"):
+        ex.shortfall(orders, fills.assign(time=[ts("15:56:30"), ts("15:57"), ts("16:00")]), bars)
+    with pytest.raises(ValueError, match=r"fills column 'time' has 2012-06-21 15:57:00-04:00 at row 1, after the end_time "
+                                         r"2012-06-21 15:56:50-04:00 of order_id 1"):
+        ex.shortfall(orders.assign(end_time=[ts("15:56:50"), ts("16:00"), ts("16:00")]), fills, bars)
+    with pytest.raises(ValueError, match=r"fills column 'ticker' has 'ABC' at row 1, but order_id 1 trades 'XYZ'"):
+        ex.shortfall(orders, fills.assign(ticker=["XYZ", "ABC", "XYZ"]), bars)
     with pytest.raises(ValueError, match=r"fills is missing column\(s\) \['price'\]"):
         ex.shortfall(orders, fills.drop(columns="price"), bars)
 

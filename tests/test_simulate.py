@@ -140,7 +140,8 @@ def test_bin_duration_releases_by_clock_and_delay(bars):
     assert res.releases["time"].tolist() == [ts("15:56"), ts("15:58")]
     # Bar 2 has no volume, so the second child waits for bar 3; the third is after the close.
     assert res.fills[["child", "shares"]].values.tolist() == [[0, 10], [1, 10]]
-    assert res.fills["time"].tolist() == [ts("15:56"), ts("15:59")]
+    # Stamped at the bar's start, or at the arrival when the order arrived inside the bar.
+    assert res.fills["time"].tolist() == [ts("15:56:20"), ts("15:59")]
     assert res.orders["arrival_time"].iat[0] == ts("15:56:20")
     assert res.orders["status"].iat[0] == "PARTIALLY_FILLED"
 
@@ -201,7 +202,9 @@ def test_conservation_and_cap(n, seed, rho, bin_duration):
     assert (per_order.to_numpy() == o["filled"].to_numpy()).all()
     # Participation cap per ticker and bar, shared by all orders of the ticker.
     tick = o.set_index("order_id")["ticker"]
-    used = f.assign(ticker=f["order_id"].map(tick)).groupby(["ticker", "time"])["shares"].sum()
+    f = f.assign(bar=f["time"].dt.floor("1min"))
+    assert (f["time"] >= f["order_id"].map(o.set_index("order_id")["arrival_time"])).all()  # never before arrival
+    used = f.assign(ticker=f["order_id"].map(tick)).groupby(["ticker", "bar"])["shares"].sum()
     cap = res.market.set_index(["ticker", "time"])["cap"]
     assert (used <= cap.reindex(used.index)).all()
     # Never fill before release: cumulative fills <= cumulative releases, order by order.
@@ -210,7 +213,7 @@ def test_conservation_and_cap(n, seed, rho, bin_duration):
         assert (tr["cum_filled"] <= tr["cum_released"]).all()
     # Buys never pay less than the mid, sells never get more.
     g = f.assign(ticker=f["order_id"].map(tick), side=f["order_id"].map(o.set_index("order_id")["side"]))
-    g = g.merge(bars[["ticker", "time", "mid", "spread"]], on=["ticker", "time"])
+    g = g.merge(bars[["ticker", "time", "mid", "spread"]].rename(columns={"time": "bar"}), on=["ticker", "bar"])
     s = np.where(g["side"] == "BUY", 1.0, -1.0)
     assert (s * (g["price"] - g["mid"]) >= g["spread"] / 2 - 1e-9).all()
     assert set(o["status"]) <= {"FILLED", "PARTIALLY_FILLED", "UNFILLED"}
