@@ -175,11 +175,28 @@ class SessionCalendar:
         return n.astype(np.int64)
 
     def session_of(self, t_ns: np.ndarray) -> np.ndarray:
-        """Index of the session whose *date* (local) each time falls on; -1 for none."""
+        """Index of the session whose *date* (local) each time falls on; -1 for none.
+
+        A binary search against each session date's local midnights (no
+        per-time time-zone conversion: this runs on millions of fill times).
+        """
         t = np.asarray(t_ns, dtype=np.int64)
-        day = pd.DatetimeIndex(t.view("M8[ns]")).tz_localize("UTC").tz_convert(self.tz).tz_localize(None).normalize()
-        k = self.dates.get_indexer(day)
-        return k.astype(np.int64)
+        start, stop = self._midnights
+        k = np.searchsorted(start, t, side="right") - 1
+        kk = np.maximum(k, 0)
+        ok = (k >= 0) & (t < stop[kk])
+        return np.where(ok, k, -1).astype(np.int64)
+
+    @property
+    def _midnights(self) -> tuple[np.ndarray, np.ndarray]:
+        """Local midnight at the start and at the end of each session date, ns UTC (DST-aware)."""
+        cache = self.__dict__.get("_midnight_cache")
+        if cache is None:
+            start = pd.DatetimeIndex(self.dates).tz_localize(self.tz).as_unit("ns").asi8
+            stop = pd.DatetimeIndex(self.dates + pd.Timedelta(days=1)).tz_localize(self.tz).as_unit("ns").asi8
+            cache = (start, stop)
+            object.__setattr__(self, "_midnight_cache", cache)
+        return cache
 
     def __repr__(self) -> str:
         first, last = self.dates[0].date(), self.dates[-1].date()
