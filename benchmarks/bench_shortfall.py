@@ -68,7 +68,8 @@ def synthetic_batch(bars: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.Da
     fills = pd.DataFrame(
         {
             "order_id": owner,
-            "time": times[bar],
+            # In the bar, never before the order's arrival (a fill cannot precede its order).
+            "time": np.maximum(times[bar], orders["arrival_time"].to_numpy()[owner]),
             "shares": shares,
             "price": np.round(price, 4),
             "fee": shares * 0.002,
