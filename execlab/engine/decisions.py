@@ -269,13 +269,41 @@ def size_orders(
     price :math:`P` ($ per share).  A small tolerance keeps 5% of $100,000 at
     $100 at 50 shares despite floating point.
 
+    Raises
+    ------
+    ValueError
+        A portfolio value that is negative or not finite (a percent of a
+        negative value is no order size), a position size outside [0, 100],
+        a price that is not > 0, or a size outside the int64 range of a
+        share count; the message names the value.
+
     Examples
     --------
     >>> size_orders(100_000, np.array([5.0]), np.array([100.0]))
     array([50])
+    >>> size_orders(0.0, np.array([5.0]), np.array([100.0]))
+    array([0])
     """
-    raw = np.asarray(portfolio_value, dtype=np.float64) * np.asarray(position_size, dtype=np.float64) / 100.0 / np.asarray(price, dtype=np.float64)
-    return np.floor(raw + 1e-9).astype(np.int64)
+    v = np.asarray(portfolio_value, dtype=np.float64)
+    s = np.asarray(position_size, dtype=np.float64)
+    p = np.asarray(price, dtype=np.float64)
+    for name, x, ok in (("portfolio_value", v, np.isfinite(v) & (v >= 0)),
+                        ("position_size", s, np.isfinite(s) & (s >= 0) & (s <= 100)),
+                        ("price", p, np.isfinite(p) & (p > 0))):
+        if not np.all(ok):
+            bad = np.broadcast_to(x, np.broadcast(x, ok).shape)[~np.broadcast_to(ok, np.broadcast(x, ok).shape)][0]
+            need = {"portfolio_value": "finite and >= 0 ($)", "position_size": "in [0, 100] percent",
+                    "price": "finite and > 0 ($ per share)"}[name]
+            raise ValueError(f"{name} == {bad.item()!r}, must be {need}.")
+    raw = np.floor(v * s / 100.0 / p + 1e-9)
+    too_big = raw >= 2.0**63
+    if np.any(too_big):
+        i = int(np.flatnonzero(np.broadcast_to(too_big, raw.shape).ravel())[0])
+        vv, ss, pp = (np.broadcast_to(x, raw.shape).ravel()[i] for x in (v, s, p))
+        value = f"${vv:,.2f}" if abs(vv) < 1e15 else f"${vv:.4g}"
+        raise ValueError(f"order size {ss:g}% of {value} at ${pp:,.2f} is {raw.ravel()[i]:.4g} shares, more than an "
+                         f"int64 share count holds ({2**63 - 1:,}).")
+    return raw.astype(np.int64)
 
 
 def price_decisions(m: Market, dec: pd.DataFrame, t_ns: np.ndarray, errors: str) -> tuple:

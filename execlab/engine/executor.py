@@ -22,12 +22,14 @@ anything fails, so the ledger is never half updated.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 
 from .._forecast import Forecast, resolve_forecast
 from .._market import Market, _as_market, load_market
-from .._orders import sign_to_side
+from .._orders import from_ns, sign_to_side
 from .._validation import check_choice, check_scalar
 from ..impact import SquareRootImpact
 from ..schedules import Schedule
@@ -35,7 +37,7 @@ from ..shortfall import shortfall as _shortfall
 from ..simulate import simulate as _simulate
 from .decisions import normalize_decisions, price_decisions, size_orders
 from .ledger import Ledger
-from .orderbook import OrderBook, book_fills, fills_with_children
+from .orderbook import OrderBook, book_fills, fills_with_children, stamp_fills
 from .pnl import batch_pnl, day_pnl, marks
 from .policy import UrgencyPolicy
 from .report import ExecutionReport, assemble_report, order_table
@@ -225,18 +227,90 @@ class Executor:
         self.allow_same_day_sell = bool(allow_same_day_sell)
         self.errors = check_choice(errors, "errors", ["raise", "reject"])
         self.book = OrderBook()
+        self._lock = threading.RLock()
+        self._adds_risk = np.zeros(0, dtype=bool)  # by book id: parent accepted as a risk-adding order
         self._decision_ids: set = set()
         self._n_decisions = 0
         self._decisions: list[pd.DataFrame] = []
 
     # ------------------------------------------------------------------ conveniences
-    def activate_kill_switch(self, reason: str) -> None:
-        """Block every new order (see :meth:`RiskManager.activate_kill_switch`)."""
-        self.risk.activate_kill_switch(reason)
+    def activate_kill_switch(self, reason: str, time: object = None) -> None:
+        """Stop trading: block new orders and cancel working risk-adding orders from ``time`` on.
+
+        Parameters
+        ----------
+        reason : str
+            Why; shown in every blocked or cancelled order's reason.
+        time : Timestamp or str, optional
+            The kill time (naive times are in the market's zone).  Default:
+            every decision processed from now on is blocked, whatever its
+            time; orders already booked are left as they are.
+
+        Raises
+        ------
+        ValueError
+            ``time`` is before a fill already booked for a risk-adding order
+            of this executor: those fills are in the ledger, and a kill
+            switch cannot recall them.  Nothing is changed.
+
+        Notes
+        -----
+        With a kill time :math:`T`, in every later :meth:`run`:
+
+        * decisions timed at or after :math:`T` are blocked (rule
+          ``kill_switch``), risk-reducing or not;
+        * decisions before :math:`T` are accepted as usual, but the children
+          of a risk-adding order (one that increases the absolute projected
+          position of its ticker) released at or after :math:`T` are
+          CANCELLED at :math:`T` with the reason and never sent; shares left
+          over from earlier children (participation cap) do not fill at or
+          after :math:`T` either; the parent is CANCELLED at :math:`T` with
+          its unfilled shares, its shortfall marks them at the mid at
+          :math:`T`, and only its filled shares count toward today's
+          projected position;
+        * risk-reducing orders work on to their end.
+
+        A child's release time, like a fill's time, is never before its
+        order's arrival (decision time plus ``delay``).  So no fill of a
+        risk-adding order is timed at or after :math:`T`, and a batch whose
+        decisions span :math:`T` gives what the decisions sent one at a time
+        around the switch would.  The engine simulates an order's whole life
+        when it runs the decision, so set the kill time before running
+        decisions whose orders would still be working at it.
+        """
+        with self._lock, self.ledger._lock:
+            t = None
+            if time is not None:
+                t = self._timestamp(time, "time")
+                f = self.ledger.fills
+                if len(f):
+                    oid = pd.to_numeric(f["order_id"], errors="coerce").to_numpy(np.float64)
+                    known = np.isfinite(oid) & (oid >= 0) & (oid < len(self._adds_risk))
+                    adds = np.zeros(len(f), dtype=bool)
+                    adds[known] = self._adds_risk[oid[known].astype(np.int64)]
+                    late = adds & (pd.DatetimeIndex(f["time"]).as_unit("ns").asi8 >= t.value)
+                    if late.any():
+                        j = int(np.flatnonzero(late)[-1])
+                        raise ValueError(
+                            f"time == {t} is before fills already booked for risk-adding order {int(oid[j])} "
+                            f"({f['ticker'].iat[j]}, {int(late.sum())} fill(s) at or after it, the last at "
+                            f"{pd.Timestamp(f['time'].iat[j]).tz_convert(self.market.tz)}); a kill switch cannot recall "
+                            "booked fills. Activate it before running the decisions it should stop.")
+            self.risk.activate_kill_switch(reason, time=t)
 
     def deactivate_kill_switch(self) -> None:
         """Let orders through again."""
-        self.risk.deactivate_kill_switch()
+        with self._lock:
+            self.risk.deactivate_kill_switch()
+
+    def _timestamp(self, time: object, name: str) -> pd.Timestamp:
+        try:
+            ts = pd.Timestamp(time)
+        except (TypeError, ValueError):
+            raise ValueError(f"{name} == {time!r}, must be a timestamp.") from None
+        if pd.isna(ts):
+            raise ValueError(f"{name} == {time!r}, must be a timestamp.")
+        return (ts.tz_localize(self.market.tz) if ts.tz is None else ts.tz_convert(self.market.tz)).as_unit("ns")
 
     def process_ticker(
         self,
@@ -269,9 +343,10 @@ class Executor:
         """
         t = pd.DatetimeIndex([times] if isinstance(times, (str, pd.Timestamp)) else times)
         t = t.tz_localize(self.market.tz) if t.tz is None else t
-        if self.risk.day is None:
-            return np.zeros(len(t))
-        return self._day_pnl(t.as_unit("ns").asi8)
+        with self._lock, self.ledger._lock:
+            if self.risk.day is None:
+                return np.zeros(len(t))
+            return self._day_pnl(t.as_unit("ns").asi8)
 
     def portfolio(self, time: object = None) -> pd.DataFrame:
         """Positions marked to the quote mid at ``time`` (default: the last close in the bars)."""
@@ -284,7 +359,8 @@ class Executor:
             t_ns = np.full(len(m.tickers), ts.as_unit("ns").value)
         day = m.session_of(t_ns[:1], "portfolio", "time")
         mids = pd.Series(m.mid_at(np.arange(len(m.tickers)), t_ns, np.repeat(day, len(t_ns))), index=m.index)
-        return self.ledger.mark(marks(self.ledger, mids))
+        with self._lock, self.ledger._lock:
+            return self.ledger.mark(marks(self.ledger, mids))
 
     # ------------------------------------------------------------------ the batch
     def run(self, decisions: object, *, errors: str | None = None) -> ExecutionReport:
@@ -306,9 +382,24 @@ class Executor:
         ------
         ValueError
             Bad decisions (see ``normalize_decisions``), a decision id this
-            executor has already seen, or (``errors="raise"``) an unknown
+            executor has already seen, a decision before the ledger's
+            ``start_time``, a decision to trade when the start-of-day
+            portfolio value is negative, or (``errors="raise"``) an unknown
             ticker or a decision time without a quote.  Nothing is changed.
+
+        Notes
+        -----
+        **Threads.**  An executor may be shared by threads: runs are
+        serialized (one lock for the executor, and its ledger's lock held
+        for the whole run, so another executor or thread booking into the
+        same ledger waits too).  Each run sees the state the previous one
+        left, exactly as if the runs had been made one after the other in
+        the order the threads got the lock.
         """
+        with self._lock, self.ledger._lock:
+            return self._run(decisions, errors)
+
+    def _run(self, decisions: object, errors: str | None) -> ExecutionReport:
         errors = self.errors if errors is None else check_choice(errors, "errors", ["raise", "reject"])
         m = self.market
         dec = normalize_decisions(decisions, tz=m.tz, default_time=m.times[0], id_start=self._n_decisions)
@@ -323,13 +414,17 @@ class Executor:
         order = np.lexsort((np.arange(n), t_ns))
         dec = dec.iloc[order].reset_index(drop=True)
         t_ns = t_ns[order]
+        start = self.ledger.start_time
+        if start is not None and t_ns[0] < pd.Timestamp(start).value:
+            raise ValueError(f"decisions column 'time' has {dec['time'].iat[0]} at row {dec['input_row'].iat[0]}, "
+                             f"before the ledger's start {start}; its fills could not be booked.")
 
         # --- price every decision at the quote mid at its time (validity first) ---
         k, bar, day, ok, reason, rejected = price_decisions(m, dec, t_ns, errors)
 
         # --- everything below mutates state: snapshot, and roll back on any failure ---
         snap = (self.book.snapshot(), self.ledger.copy(), self.risk.snapshot(), set(self._decision_ids), self._n_decisions,
-                len(self._decisions))
+                len(self._decisions), self._adds_risk)
         n_book = len(self.book)
         try:
             pieces = []
@@ -351,6 +446,7 @@ class Executor:
             self.risk.restore(snap[2])
             self._decision_ids, self._n_decisions = snap[3], snap[4]
             del self._decisions[snap[5]:]
+            self._adds_risk = snap[6]
             raise
         return report
 
@@ -397,7 +493,7 @@ class Executor:
         for _ in range(6):
             if self.risk.day.loss_hit is not None:  # latched earlier: this batch's fills change nothing
                 return self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d, pnl)
-            snap = (self.book.snapshot(), self.ledger.copy(), self.risk.snapshot())
+            snap = (self.book.snapshot(), self.ledger.copy(), self.risk.snapshot(), self._adds_risk)
             out = self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d, pnl)
             if out.get("orders") is None:
                 return out
@@ -409,6 +505,7 @@ class Executor:
             self.book.restore(snap[0])
             self.ledger._restore(snap[1])
             self.risk.restore(snap[2])
+            self._adds_risk = snap[3]
             pnl = new
         return out
 
@@ -429,6 +526,14 @@ class Executor:
         if d >= 0:
             self._start_day_if_needed(d)
             nav = self.risk.day.value
+            if trade.any() and not (np.isfinite(nav) and nav >= 0):
+                i = int(np.flatnonzero(trade)[0])
+                raise ValueError(
+                    f"decision {dec['decision_id'].iat[i]!r} (row {dec['input_row'].iat[i]}: {action[i]} "
+                    f"{dec['position_size'].iat[i]:g}% of {dec['ticker'].iat[i]} at {dec['time'].iat[i]}): the portfolio "
+                    f"value at the start of {m.dates[d].date()} is ${nav:,.2f} (cash ${self.ledger.cash:,.2f} plus positions "
+                    "at the opening mid); a percent of a negative portfolio value is no order size. Add cash or close "
+                    "positions before sizing orders as a percent of the portfolio.")
         else:
             nav = np.nan
         requested = np.zeros(n, dtype=np.int64)
@@ -438,14 +543,16 @@ class Executor:
         sell = trade & (sign < 0)
         if sell.any() and not self.allow_short:
             bought = bought_today(self.ledger, self.market, d) if self.allow_same_day_sell else None
-            qty = cap_sells(self.risk, dec["ticker"].to_numpy(object), qty, sell, price, bought)
+            qty = cap_sells(self.risk, dec["ticker"].to_numpy(object), qty, sell, price, bought, t_ns)
 
         skipped = np.zeros(n, dtype=bool)
         hold = (action == "HOLD") & ~rejected
         skipped[hold] = True
         reason[hold] = "HOLD: no order"
         zero = trade & (requested == 0)
-        if zero.any():  # message text for these rows only, built column-wise
+        if zero.any() and nav == 0:
+            reason[zero] = "zero shares: the start-of-day portfolio value is $0.00"
+        elif zero.any():  # message text for these rows only, built column-wise
             reason[zero] = ("zero shares: " + dec["position_size"][zero].map("{:g}".format) + f"% of ${nav:,.2f} at $"
                             + pd.Series(price[zero]).map("{:,.2f}".format).to_numpy(object) + " is less than one share").to_numpy(object)
         capped0 = trade & (requested > 0) & (qty == 0)
@@ -458,12 +565,14 @@ class Executor:
         # --- risk ---
         ci = np.flatnonzero(cand)
         blocked = np.zeros(n, dtype=bool)
+        adds = np.zeros(n, dtype=bool)  # increases |projected position|: what a kill switch cancels
         rules = pd.DataFrame(index=range(n), columns=["rule", "value", "limit", "reason"], dtype=object)
         if len(ci):
             chk = self.risk.check(dec["ticker"].to_numpy(object)[ci].astype(str), sign[ci] * qty[ci], price[ci],
                                   pd.DatetimeIndex(dec["time"]).take(ci), pnl[ci] if pnl is not None else self._day_pnl(t_ns[ci]))
             b = chk["blocked"].to_numpy()
             blocked[ci[b]] = True
+            adds[ci] = np.abs(chk["position_after"].to_numpy(np.int64)) > np.abs(chk["position_before"].to_numpy(np.int64))
             rules.loc[ci[b], ["rule", "value", "limit", "reason"]] = chk.loc[b, ["rule", "value", "limit", "reason"]].to_numpy()
             reason[ci[b]] = chk["reason"].to_numpy(object)[b]
             if getattr(self.risk, "_batch_loss", None) is not None:  # latch, even if every order was blocked
@@ -486,6 +595,10 @@ class Executor:
         pid = np.full(n, -1, dtype=np.int64)
         if len(bi):
             pid[bi] = self.book.add_parents(parent_frame, dec_times.take(bi))
+            grown = np.zeros(len(self.book), dtype=bool)
+            grown[:len(self._adds_risk)] = self._adds_risk[:len(self.book)]
+            grown[pid[acc & adds]] = True
+            self._adds_risk = grown
             bb = np.flatnonzero(blocked)
             self.book.transition(pid[bb], "BLOCKED", dec_times.take(bb), reason[bb].astype(str))
             rr = np.flatnonzero(rejected & (action != "HOLD"))
@@ -505,6 +618,19 @@ class Executor:
         plan, abar, bins_left, last = pre.plan, pre.arrival_bar, pre.bins_left, pre.last_bar
         pa, spread_bps, impact_bps = price[ai], pre.spread_bps, pre.impact_bps
         W = plan.shares.shape[1]
+        arrival = t_ns[ai] + self.delay.value
+        # A child is released at the start of its bar, but never before its order arrives.
+        grid = np.arange(W)[None, :]
+        live = grid < bins_left[:, None]
+        release = np.where(live, np.maximum(m.start_ns[np.clip(abar[:, None] + grid, 0, len(m.start_ns) - 1)],
+                                            arrival[:, None]), np.iinfo(np.int64).min)
+        # --- kill switch with a time: risk-adding orders send nothing from then on ---
+        kill = self.risk.kill_from_ns
+        shares = plan.shares
+        killed = np.zeros(shares.shape, dtype=bool)
+        if kill is not None:
+            killed = adds[ai][:, None] & (shares > 0) & live & (release >= kill)
+            shares = np.where(killed, 0, shares)
         # --- children in the book ---
         ri, rj = np.nonzero(plan.shares)
         child_frame = pd.DataFrame({
@@ -516,9 +642,7 @@ class Executor:
             "algorithm": plan.algorithm[ri],
             "urgency": dec["urgency"].to_numpy(object)[ai][ri],
             "slice": rj // plan.stride[ri],
-            "release_time": pd.DatetimeIndex(pd.to_datetime(np.where(
-                rj < bins_left[ri], m.start_ns[np.clip(abar[ri] + rj, 0, len(m.start_ns) - 1)], np.iinfo(np.int64).min),
-                utc=True)).tz_convert(m.tz),
+            "release_time": from_ns(release[ri, rj], m.tz),
         })
         cid = self.book.add_children(child_frame, dec_times.take(ai)[ri]) if len(ri) else np.zeros(0, np.int64)
 
@@ -533,21 +657,31 @@ class Executor:
             "urgency": dec["urgency"].to_numpy(object)[ai].astype(str),
             "decision_id": dec["decision_id"].to_numpy(object)[ai],
         })
-        sim = _simulate(orders_in, Schedule(plan.shares, qty[ai], "policy", None), m, self.impact,
-                        forecast=fc, max_participation=self.max_participation, fee_per_share=self.fee_per_share,
-                        fee_per_order=self.fee_per_order, delay=self.delay)
-        sf = _shortfall(sim.orders, sim.fills, m)
+        sim = _simulate(orders_in, Schedule(shares, qty[ai], "policy", None, (plan.shares - shares).sum(axis=1)), m,
+                        self.impact, forecast=fc, max_participation=self.max_participation,
+                        fee_per_share=self.fee_per_share, fee_per_order=self.fee_per_order, delay=self.delay)
+        sim_fills, sim_orders, cut = stamp_fills(sim.fills, sim.orders, arrival, kill, adds[ai], killed.any(axis=1),
+                                                 m.end_ns[last])
+        sf = _shortfall(sim_orders, sim_fills, m)
 
-        fills, row = fills_with_children(sim.fills, orders_in, ri, rj, cid, W)
+        fills, row = fills_with_children(sim_fills, orders_in, ri, rj, cid, W)
 
         # --- book the fills: order book, then ledger, then risk tallies ---
         close = pd.Timestamp(m.end_ns[last[0]], tz="UTC").tz_convert(m.tz)
-        book_fills(self.book, self.ledger, fills, sign[ai][row], np.concatenate([pid[ai], cid]), close)
-        self.risk.commit(orders_in["ticker"].to_numpy(object).astype(str), sign[ai] * qty[ai])
+        open_ids = np.concatenate([pid[ai], cid])
+        owner = np.concatenate([np.arange(len(ai)), ri])
+        stop = cut[owner]
+        book_fills(self.book, self.ledger, fills, sign[ai][row], open_ids, close,
+                   cancel_at=np.where(stop, kill if kill is not None else 0, close.value),
+                   cancel_why=np.where(stop, f"kill switch at {self.risk.kill_switch_time}: {self.risk.kill_switch_reason}; "
+                                             "unfilled: ", "unfilled at the close: "))
+        # working orders count in full, except shares a kill switch cancelled: they will never trade
+        working = np.where(cut, sim_orders["filled"].to_numpy(np.int64), qty[ai])
+        self.risk.commit(orders_in["ticker"].to_numpy(object).astype(str), sign[ai] * working)
 
         # --- per-order report ---
         o = order_table(orders_in, pid[ai], requested[ai], qty[ai], dec_times.take(ai), pa, spread_bps, impact_bps,
-                        plan.clipped, sim.orders, sf, self.book.status(pid[ai]))
+                        plan.clipped, sim_orders, sf, self.book.status(pid[ai]))
         children = self.book.children_of(cid)
         return out | {"orders": o, "fills": fills, "fill_sign": sign[ai][row], "shortfall": sf, "children": children,
                       "inputs": f"{m.dates[d].date()}: {fc.used(ka, dd)}"}

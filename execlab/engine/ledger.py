@@ -18,14 +18,29 @@ paid :math:`F`.
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from ._int64 import check_grouped_sums, to_int64
+
 __all__ = ["Ledger"]
 
 _FILL_COLS = ["time", "ticker", "shares", "price", "fee", "order_id"]
+
+
+def _locked(method):
+    """Run ``method`` holding the ledger's lock (re-entrant: locked methods may call each other)."""
+    import functools
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 def _show(v: object) -> str:
@@ -126,6 +141,17 @@ class Ledger:
     cash : float
         Current cash ($).
 
+    Notes
+    -----
+    **Threads.**  Every update and every read of the state takes the
+    ledger's lock (a re-entrant lock), so one ledger may be shared by
+    threads: batches of fills are booked one after the other, never
+    interleaved.  An :class:`~execlab.engine.Executor` holds its ledger's
+    lock for the whole of a run.
+
+    **Share counts** are int64; an opening position, a fill or a running
+    position outside [-2**63, 2**63 - 1] shares raises instead of wrapping.
+
     Examples
     --------
     >>> L = Ledger(10_000.0)
@@ -151,6 +177,16 @@ class Ledger:
         self._fills: list[pd.DataFrame] = []
         self._fills_cache: pd.DataFrame | None = None
         self.start_time = None if start_time is None else pd.Timestamp(start_time)
+        self._lock = threading.RLock()
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)  # locks do not pickle; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     @staticmethod
     def _read_positions(positions: object) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -169,18 +205,14 @@ class Ledger:
             vals = list(items.values())
             s = np.array([v[0] if isinstance(v, (tuple, list)) else v for v in vals])
             c = np.array([float(v[1]) if isinstance(v, (tuple, list)) else 0.0 for v in vals])
-        s_f = np.asarray(s, dtype=np.float64)
-        bad = ~np.isfinite(s_f) | (s_f != np.round(s_f))
-        if bad.any():
-            pos = int(np.flatnonzero(bad)[0])
-            raise ValueError(f"positions: shares == {s[pos]!r} for {t[pos]!r}, must be a whole number.")
+        s_i = to_int64(s if isinstance(s, np.ndarray) else list(s), "positions: shares", labels=t)
         bad = ~np.isfinite(c) | (c < 0)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise ValueError(f"positions: avg_cost == {c[pos]!r} for {t[pos]!r}, must be finite and >= 0.")
         if len(set(t)) != len(t):
             raise ValueError(f"positions list a ticker twice: {t}.")
-        return t, s_f.astype(np.int64), np.where(s_f != 0, c, 0.0)
+        return t, s_i, np.where(s_i != 0, c, 0.0)
 
     # ------------------------------------------------------------------ views
     @property
@@ -198,6 +230,7 @@ class Ledger:
         return float(self._realized.sum())
 
     @property
+    @_locked
     def positions(self) -> pd.DataFrame:
         """Per ticker: ``shares``, ``avg_cost``, ``cost_basis`` (shares x avg cost), ``realized_pnl``, ``fees``."""
         df = pd.DataFrame(
@@ -217,6 +250,7 @@ class Ledger:
         return int(self._shares[self._tickers.index(ticker)]) if ticker in self._tickers else 0
 
     @property
+    @_locked
     def fills(self) -> pd.DataFrame:
         """Every fill applied: ``time, ticker, shares`` (signed), ``price, fee, order_id``."""
         if self._fills_cache is None:
@@ -285,6 +319,7 @@ class Ledger:
         return f"Ledger(cash={self.cash:,.2f}, positions={n}, realized_pnl={self.realized_pnl:,.2f}, fees={self.fees:,.2f})"
 
     # ------------------------------------------------------------------ state in time
+    @_locked
     def state_at(self, times: object, tickers: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """Cash and positions just before each time, from the opening state and the fills.
 
@@ -336,11 +371,13 @@ class Ledger:
             raise ValueError("fills column 'time' must be timezone-aware.")
         if t.isna().any():
             raise ValueError(f"fills column 'time' has NaT at row {int(np.flatnonzero(t.isna())[0])}.")
-        sh = pd.to_numeric(f["shares"], errors="coerce").to_numpy(np.float64)
-        bad = ~np.isfinite(sh) | (sh != np.round(sh)) | (sh == 0)
+        raw = f["shares"]
+        sh = pd.to_numeric(raw, errors="coerce").to_numpy(np.float64) if raw.dtype.kind not in "iu" else raw.to_numpy()
+        bad = ~np.isfinite(sh.astype(np.float64)) | (sh != np.round(sh)) | (sh == 0)
         if bad.any():
             pos = int(np.flatnonzero(bad)[0])
             raise ValueError(f"fills column 'shares' has {_show(f['shares'].iloc[pos])} at row {pos}; must be a non-zero whole number (signed: + buy, - sell).")
+        sh = to_int64(sh, "fills column 'shares'", index_name="row")
         pr = pd.to_numeric(f["price"], errors="coerce").to_numpy(np.float64)
         bad = ~np.isfinite(pr) | (pr <= 0)
         if bad.any():
@@ -363,7 +400,7 @@ class Ledger:
             {
                 "time": t.tz_convert("UTC").as_unit("ns"),
                 "ticker": tk.astype(str).astype(object),
-                "shares": sh.astype(np.int64),
+                "shares": sh,
                 "price": pr,
                 "fee": fee,
                 "order_id": f["order_id"].to_numpy(object) if "order_id" in f else np.full(len(f), None, dtype=object),
@@ -393,6 +430,8 @@ class Ledger:
         fee = f["fee"].to_numpy(np.float64)[order]
         gs = np.ones(len(c), dtype=bool)
         gs[1:] = c[1:] != c[:-1]
+        # positions are running int64 sums: check they stay in range before summing
+        check_grouped_sums(shares, d, c, "the position", labels=np.asarray(tickers, dtype=object))
         pos_after, _, cost_after, real = _average_cost_path(gs, shares[c], cost[c], d, p)
         last = np.ones(len(c), dtype=bool)
         last[:-1] = c[1:] != c[:-1]
@@ -410,6 +449,7 @@ class Ledger:
             raise ValueError("fills would make cash non-finite.")
         return tickers, shares_new, cost_new, realized_new, fees_new, cash_new
 
+    @_locked
     def apply_fills(self, fills: pd.DataFrame) -> None:
         """Book a batch of fills.
 
@@ -464,6 +504,7 @@ class Ledger:
         self._fills_cache = None
 
     # ------------------------------------------------------------------ copies and persistence
+    @_locked
     def copy(self) -> "Ledger":
         new = Ledger.__new__(Ledger)
         new._tickers = list(self._tickers)
@@ -473,10 +514,14 @@ class Ledger:
         new._fills = list(self._fills)
         new._fills_cache = self._fills_cache
         new.start_time = self.start_time
+        new._lock = threading.RLock()
         return new
 
+    @_locked
     def _restore(self, other: "Ledger") -> None:
-        self.__dict__.update(other.copy().__dict__)
+        state = other.copy().__dict__
+        state.pop("_lock")  # keep this ledger's own lock: other threads may be waiting on it
+        self.__dict__.update(state)
 
     def equals(self, other: "Ledger") -> bool:
         """Exactly the same state, opening state and fill history."""
@@ -485,6 +530,7 @@ class Ledger:
         a, b = self.to_dict(), other.to_dict()
         return a == b
 
+    @_locked
     def to_dict(self) -> dict:
         """A JSON-ready dict; floats keep full precision (``repr`` round-trips)."""
         f = self.fills
@@ -514,29 +560,175 @@ class Ledger:
         }
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Ledger":
+    def from_dict(cls, d: dict, *, source: str = "saved ledger") -> "Ledger":
+        """Rebuild a ledger from :meth:`to_dict`, checking the state against its own fill history.
+
+        Parameters
+        ----------
+        d : dict
+            As written by :meth:`to_dict`.
+        source : str, default "saved ledger"
+            What ``d`` came from, named in every error (:meth:`load` passes
+            ``"ledger file <path>"``).
+
+        Raises
+        ------
+        ValueError
+            A missing or malformed field, a non-finite number, a share count
+            outside int64, an invalid fill, or a state that the opening
+            state and the fills do not give; the message names the field.
+
+        Notes
+        -----
+        **What is checked.**  Every number is finite; share counts are whole
+        and inside int64; fills are valid (non-zero whole shares, price > 0,
+        fee >= 0, a time, none before ``start_time``).  The opening state is
+        then replayed through the stored fills, and the stored cash,
+        positions, average costs, realized P&L and fees must equal the
+        replay (shares exactly, dollars to a relative 1e-7 or $1e-6, float
+        summation being order-dependent).  So an edit of the state alone, of
+        a fill alone (a price x 10, a dropped or added fill), a NaN, a
+        truncated or hand-broken file is caught.
+
+        **What is not.**  The file carries no signature.  An edit that keeps
+        the file consistent -- the opening state changed, or a fill changed
+        together with every state field it moves -- loads as the ledger it
+        describes.  Keep the file where only the owner can write it, or keep
+        a hash of it, if that matters.
+        """
+        where = source
+
+        def fail(msg: str) -> None:
+            raise ValueError(f"{where}: {msg}")
+
+        def get(obj: object, key: str, path: str) -> object:
+            if not isinstance(obj, dict):
+                fail(f"field {path.rsplit('.', 1)[0]!r} must be an object, got {type(obj).__name__}.")
+            if key not in obj:
+                fail(f"field {path!r} is missing; the file is incomplete or was not written by Ledger.save.")
+            return obj[key]
+
+        def number(v: object, path: str) -> float:
+            if isinstance(v, bool) or not isinstance(v, (int, float)):
+                fail(f"field {path!r} is {v!r}, must be a number.")
+            if not np.isfinite(v):
+                fail(f"field {path!r} is {v!r}, must be finite.")
+            return float(v)
+
+        def numbers(v: object, path: str, n: int | None, min_val: float | None = None) -> np.ndarray:
+            if not isinstance(v, list):
+                fail(f"field {path!r} must be a list, got {type(v).__name__}.")
+            if n is not None and len(v) != n:
+                fail(f"field {path!r} has {len(v)} values for {n} entries.")
+            bad = [i for i, x in enumerate(v) if isinstance(x, bool) or not isinstance(x, (int, float))]
+            if bad:
+                fail(f"field {path!r} has {v[bad[0]]!r} at index {bad[0]}, must be a number.")
+            a = np.asarray(v, dtype=np.float64)
+            bad = ~np.isfinite(a) | ((a < min_val) if min_val is not None else False)
+            if np.any(bad):
+                i = int(np.flatnonzero(bad)[0])
+                fail(f"field {path!r} has {v[i]!r} at index {i}, must be finite" + (f" and >= {min_val}." if min_val is not None else "."))
+            return a
+
+        def shares(v: object, path: str, n: int | None) -> np.ndarray:
+            if not isinstance(v, list):
+                fail(f"field {path!r} must be a list, got {type(v).__name__}.")
+            if n is not None and len(v) != n:
+                fail(f"field {path!r} has {len(v)} values for {n} entries.")
+            try:
+                return to_int64(v, f"field {path!r}", index_name="index")
+            except ValueError as exc:
+                fail(str(exc))
+
+        def names(v: object, path: str) -> list:
+            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
+                fail(f"field {path!r} must be a list of ticker strings.")
+            return list(v)
+
+        if not isinstance(d, dict):
+            fail(f"must hold a JSON object, got {type(d).__name__}.")
         if d.get("format") != "execlab.Ledger/1":
-            raise ValueError(f"not a saved execlab ledger (format == {d.get('format')!r}).")
-        i = d["initial"]
-        new = cls(i["cash"], pd.DataFrame({"ticker": i["tickers"], "shares": i["shares"], "avg_cost": i["avg_cost"]}),
-                  start_time=d["start_time"])
-        new._initial["avg_cost"] = np.asarray(i["avg_cost"], dtype=np.float64)
-        new._tickers = list(d["tickers"])
-        new._shares = np.asarray(d["shares"], dtype=np.int64)
-        new._cost = np.asarray(d["avg_cost"], dtype=np.float64)
-        new._realized = np.asarray(d["realized_pnl"], dtype=np.float64)
-        new._fees = np.asarray(d["fees"], dtype=np.float64)
-        new.cash = float(d["cash"])
-        f = d["fills"]
-        if len(f["ticker"]):
-            new._fills = [pd.DataFrame({
-                "time": pd.DatetimeIndex(np.asarray(f["time_ns_utc"], dtype=np.int64).astype("datetime64[ns]")).tz_localize("UTC"),
-                "ticker": np.asarray(f["ticker"], dtype=object),
-                "shares": np.asarray(f["shares"], dtype=np.int64),
-                "price": np.asarray(f["price"], dtype=np.float64),
-                "fee": np.asarray(f["fee"], dtype=np.float64),
-                "order_id": np.asarray(f["order_id"], dtype=object),
-            })]
+            fail(f"not a saved execlab ledger (format == {d.get('format')!r}).")
+        i = get(d, "initial", "initial")
+        i_cash = number(get(i, "cash", "initial.cash"), "initial.cash")
+        i_tick = names(get(i, "tickers", "initial.tickers"), "initial.tickers")
+        i_sh = shares(get(i, "shares", "initial.shares"), "initial.shares", len(i_tick))
+        i_cost = numbers(get(i, "avg_cost", "initial.avg_cost"), "initial.avg_cost", len(i_tick), 0.0)
+        start = get(d, "start_time", "start_time")
+        try:
+            start = None if start is None else pd.Timestamp(start)
+        except (TypeError, ValueError):
+            fail(f"field 'start_time' is {start!r}, must be a timestamp or null.")
+        try:
+            new = cls(i_cash, pd.DataFrame({"ticker": i_tick, "shares": i_sh, "avg_cost": i_cost}), start_time=start)
+        except ValueError as exc:
+            fail(f"field 'initial': {exc}")
+        new._initial["avg_cost"] = i_cost
+
+        f = get(d, "fills", "fills")
+        f_tick = names(get(f, "ticker", "fills.ticker"), "fills.ticker")
+        nf = len(f_tick)
+        t_ns = shares(get(f, "time_ns_utc", "fills.time_ns_utc"), "fills.time_ns_utc", nf)
+        if nf and (t_ns == np.iinfo(np.int64).min).any():
+            fail("field 'fills.time_ns_utc' holds NaT.")
+        f_sh = shares(get(f, "shares", "fills.shares"), "fills.shares", nf)
+        f_px = numbers(get(f, "price", "fills.price"), "fills.price", nf)
+        f_fee = numbers(get(f, "fee", "fills.fee"), "fills.fee", nf)
+        f_oid = get(f, "order_id", "fills.order_id")
+        if not isinstance(f_oid, list) or len(f_oid) != nf:
+            fail(f"field 'fills.order_id' must be a list of {nf} values.")
+        fills = pd.DataFrame({
+            "time": pd.DatetimeIndex(t_ns.astype("datetime64[ns]")).tz_localize("UTC"),
+            "ticker": np.asarray(f_tick, dtype=object),
+            "shares": f_sh,
+            "price": f_px,
+            "fee": f_fee,
+            "order_id": np.asarray(f_oid, dtype=object) if nf else np.zeros(0, dtype=object),
+        })
+        if nf:
+            try:
+                fills = new._check_fills(fills)
+            except ValueError as exc:
+                fail(str(exc).replace("fills column '", "field 'fills.", 1))
+
+        # the stored state must be what the opening state and the fills give
+        tick = names(get(d, "tickers", "tickers"), "tickers")
+        k = len(tick)
+        if len(set(tick)) != k:
+            fail(f"field 'tickers' lists a ticker twice: {tick}.")
+        st = {"cash": number(get(d, "cash", "cash"), "cash"),
+              "shares": shares(get(d, "shares", "shares"), "shares", k),
+              "avg_cost": numbers(get(d, "avg_cost", "avg_cost"), "avg_cost", k, 0.0),
+              "realized_pnl": numbers(get(d, "realized_pnl", "realized_pnl"), "realized_pnl", k),
+              "fees": numbers(get(d, "fees", "fees"), "fees", k, 0.0)}
+        state = (list(i_tick), i_sh.copy(), i_cost.copy(), np.zeros(len(i_tick)), np.zeros(len(i_tick)), i_cash)
+        try:
+            r_tick, r_sh, r_cost, r_real, r_fees, r_cash = cls._book(state, fills) if nf else state
+        except ValueError as exc:
+            fail(f"its fills cannot be booked: {exc}")
+        if sorted(r_tick) != sorted(tick):
+            fail(f"field 'tickers' is {tick} but the opening state and the fills give {list(r_tick)}.")
+        at = pd.Index(r_tick).get_indexer(tick)
+        replay = {"shares": np.asarray(r_sh)[at], "avg_cost": np.asarray(r_cost)[at], "realized_pnl": np.asarray(r_real)[at],
+                  "fees": np.asarray(r_fees)[at]}
+
+        def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            return np.abs(a - b) <= 1e-7 * np.maximum(np.abs(a), np.abs(b)) + 1e-6
+
+        if not close(np.array([st["cash"]]), np.array([r_cash]))[0]:
+            fail(f"field 'cash' is {st['cash']!r} but the opening state and the {nf} fills give {r_cash!r}; "
+                 "the file was altered or corrupted.")
+        for key in ("shares", "avg_cost", "realized_pnl", "fees"):
+            ok = (st[key] == replay[key]) if key == "shares" else close(st[key], replay[key])
+            if not np.all(ok):
+                j = int(np.flatnonzero(~ok)[0])
+                fail(f"field {key!r} of {tick[j]!r} is {st[key][j].item()!r} but the opening state and the {nf} fills "
+                     f"give {replay[key][j].item()!r}; the file was altered or corrupted.")
+        # keep the stored values (within float tolerance of the replay) so a round trip is exact
+        new._tickers, new._shares, new._cost = tick, st["shares"], st["avg_cost"]
+        new._realized, new._fees, new.cash = st["realized_pnl"], st["fees"], st["cash"]
+        if nf:
+            new._fills = [fills]
         return new
 
     def save(self, path: str | Path) -> Path:
@@ -548,10 +740,33 @@ class Ledger:
         path = Path(path)
         if path.suffix.lower() not in (".json", ""):
             raise ValueError(f"path == {str(path)!r}: a ledger is saved as JSON; use a .json path.")
-        path.write_text(json.dumps(self.to_dict()))
+        try:
+            text = json.dumps(self.to_dict(), allow_nan=False)  # strict JSON: a NaN is a bug, not a value
+        except ValueError:
+            raise ValueError("the ledger holds a non-finite number; it cannot be saved.") from None
+        path.write_text(text)
         return path
 
     @classmethod
     def load(cls, path: str | Path) -> "Ledger":
-        """Read a ledger written by :meth:`save`."""
-        return cls.from_dict(json.loads(Path(path).read_text()))
+        """Read a ledger written by :meth:`save`, checking it against its own fill history.
+
+        Raises
+        ------
+        ValueError
+            The file is not valid JSON (truncated or corrupt: the message
+            gives the line, column and character), a field is missing or
+            malformed, a number is not finite, or the stored state is not
+            what the opening state and the stored fills give.  See
+            :meth:`from_dict` for what this does and does not protect.
+        FileNotFoundError
+            No file at ``path``.
+        """
+        path = Path(path)
+        text = path.read_text()
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"ledger file {str(path)!r} is not valid JSON at line {exc.lineno}, column {exc.colno} "
+                             f"(character {exc.pos} of {len(text)}): {exc.msg}; the file is truncated or corrupt.") from None
+        return cls.from_dict(d, source=f"ledger file {str(path)!r}")

@@ -17,9 +17,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._orders import from_ns
+from ._int64 import to_int64
 from .ledger import Ledger
 
-__all__ = ["OrderBook", "ORDER_STATES", "LEGAL_TRANSITIONS", "IllegalTransition", "book_fills", "fills_with_children"]
+__all__ = ["OrderBook", "ORDER_STATES", "LEGAL_TRANSITIONS", "IllegalTransition", "book_fills", "fills_with_children",
+           "stamp_fills"]
 
 ORDER_STATES = ("NEW", "PARTIALLY_FILLED", "FILLED", "CANCELLED", "REJECTED", "BLOCKED")
 _CODE = {s: i for i, s in enumerate(ORDER_STATES)}
@@ -117,7 +120,8 @@ class OrderBook:
         static = pd.DataFrame(cols)
         self._static.append(static)
         self._starts.append(self._n)
-        self._quantity = np.concatenate([self._quantity, static["quantity"].to_numpy(np.int64)])
+        self._quantity = np.concatenate([self._quantity, to_int64(static["quantity"].to_numpy(), "orders column 'quantity'",
+                                                                  index_name="row")])
         self._state = np.concatenate([self._state, np.zeros(n, np.int8)])
         self._filled = np.concatenate([self._filled, np.zeros(n, np.int64)])
         self._updated = np.concatenate([self._updated, ns])
@@ -341,13 +345,15 @@ class OrderBook:
 
 
 def book_fills(book: OrderBook, ledger: Ledger, fills: pd.DataFrame, sign: np.ndarray, open_ids: np.ndarray,
-               close: pd.Timestamp) -> None:
+               close: pd.Timestamp, cancel_at: np.ndarray | None = None, cancel_why: np.ndarray | None = None) -> None:
     """Book a session's fills: child and parent states in the order book, then cash and positions in the ledger.
 
     ``fills`` has ``order_id, child_id, ticker, time, shares, price, fee``;
     ``sign`` (+1 buy, -1 sell) is each fill's side.  Orders in ``open_ids``
-    still working at ``close`` are cancelled with the unfilled shares as
-    the reason.
+    still working after their fills are cancelled with the unfilled shares
+    in the reason: at ``cancel_at`` (epoch ns, one per id; default the
+    ``close``) with the reason prefix ``cancel_why`` (default "unfilled at
+    the close: ").
     """
     ftimes = pd.DatetimeIndex(fills["time"])
     shares = fills["shares"].to_numpy(np.int64)
@@ -358,7 +364,9 @@ def book_fills(book: OrderBook, ledger: Ledger, fills: pd.DataFrame, sign: np.nd
     oid = open_ids[still]
     if len(oid):
         rem = book.quantity[oid] - book._filled[oid]
-        book.transition(oid, "CANCELLED", close, ("unfilled at the close: " + pd.Series(rem).astype(str) + " shares").to_numpy(object))
+        at = close if cancel_at is None else from_ns(np.asarray(cancel_at, dtype=np.int64)[still], close.tz)
+        why = "unfilled at the close: " if cancel_why is None else pd.Series(np.asarray(cancel_why, dtype=object)[still])
+        book.transition(oid, "CANCELLED", at, (why + pd.Series(rem).astype(str) + " shares").to_numpy(object))
     ledger.apply_fills(pd.DataFrame({
         "time": ftimes, "ticker": fills["ticker"].to_numpy(object), "shares": sign * shares,
         "price": fills["price"].to_numpy(np.float64), "fee": fills["fee"].to_numpy(np.float64),
@@ -389,3 +397,52 @@ def fills_with_children(f: pd.DataFrame, orders_in: pd.DataFrame, ri: np.ndarray
         "fee": f["fee"].to_numpy(np.float64),
     })
     return fills, row
+
+
+def stamp_fills(fills: pd.DataFrame, orders: pd.DataFrame, arrival_ns: np.ndarray, kill_ns: int | None,
+                adds_risk: np.ndarray, killed: np.ndarray, close_ns: np.ndarray) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+    r"""The simulator's fills timed no earlier than their order's arrival, and cut at a kill time.
+
+    The simulator stamps a fill at the start of its bar; an order that
+    arrives mid-bar would then fill before it arrived (and before its
+    decision).  A fill's time is :math:`\max(\text{bar start}, \text{arrival})`.
+
+    With a kill time ``kill_ns``, fills of risk-adding orders (``adds_risk``,
+    one per row of ``orders``) timed at or after it are dropped -- shares
+    carried over from earlier children by the participation cap -- and the
+    per-order ``filled, unfilled, fill_rate, status, avg_price, end_time``
+    of the orders cut (a dropped fill, or ``killed`` children) are
+    recomputed, ``end_time`` being the kill time (within arrival and the
+    session's close ``close_ns``), where the shortfall marks the unfilled
+    shares.  Returns ``(fills, orders, cut)``.
+    """
+    row = pd.Index(orders["order_id"].to_numpy()).get_indexer(fills["order_id"].to_numpy())
+    t = np.maximum(pd.DatetimeIndex(fills["time"]).as_unit("ns").asi8, arrival_ns[row])
+    tz = pd.DatetimeIndex(fills["time"]).tz
+    fills = fills.assign(time=from_ns(t, tz))
+    cut = np.asarray(killed, dtype=bool).copy()
+    if kill_ns is None:
+        return fills, orders, cut
+    drop = adds_risk[row] & (t >= kill_ns)
+    if drop.any():
+        cut[np.unique(row[drop])] = True
+        fills = fills[~drop].reset_index(drop=True)
+        row = row[~drop]
+    if not cut.any():
+        return fills, orders, cut
+    n = len(orders)
+    sh = fills["shares"].to_numpy(np.int64)
+    filled = np.bincount(row, weights=sh, minlength=n).astype(np.int64)
+    value = np.bincount(row, weights=sh * fills["price"].to_numpy(np.float64), minlength=n)
+    qty = orders["quantity"].to_numpy(np.int64)
+    o = orders.copy()
+    c = np.flatnonzero(cut)
+    o.loc[o.index[c], "filled"] = filled[c]
+    o.loc[o.index[c], "unfilled"] = qty[c] - filled[c]
+    o.loc[o.index[c], "fill_rate"] = np.divide(filled[c], qty[c], out=np.ones(len(c)), where=qty[c] > 0)
+    o.loc[o.index[c], "status"] = np.where(filled[c] == 0, "UNFILLED", np.where(filled[c] < qty[c], "PARTIALLY_FILLED", "FILLED"))
+    o.loc[o.index[c], "avg_price"] = np.where(filled[c] > 0, value[c] / np.maximum(filled[c], 1), np.nan)
+    end = np.clip(kill_ns, arrival_ns[c], close_ns[c] if np.ndim(close_ns) else close_ns)
+    o["end_time"] = pd.DatetimeIndex(o["end_time"]).as_unit("ns")
+    o.loc[o.index[c], "end_time"] = from_ns(end, pd.DatetimeIndex(o["end_time"]).tz)
+    return fills, o, cut

@@ -50,6 +50,19 @@ class ExecutionReport:
     sessions : DataFrame
         Per session the run traded in: ``open_equity``, ``close_equity`` and
         ``pnl`` (close less open, realized and unrealized, net of fees).
+
+    Examples
+    --------
+    >>> import execlab as ex
+    >>> exe = ex.Executor(portfolio_value=100_000, forecast="same_session")
+    >>> rep = exe.run([{"ticker": "AAPL", "action": "BUY", "position_size": 5, "urgency": "HIGH",
+    ...                 "time": "2012-06-21 10:00", "decision_id": "a"},
+    ...                {"ticker": "GOOG", "action": "HOLD", "position_size": None, "urgency": "LOW",
+    ...                 "time": "2012-06-21 10:00", "decision_id": "h"}])
+    >>> rep.decisions[["decision_id", "outcome"]].values.tolist()
+    [['a', 'FILLED'], ['h', 'SKIPPED']]
+    >>> int(rep.stats["total_volume"]), rep.skipped["reason"].iat[0]
+    (8, 'HOLD: no order')
     """
 
     decisions: pd.DataFrame
@@ -197,7 +210,11 @@ def assemble_report(exe, pieces: list[dict], n_book: int) -> ExecutionReport:
     last_day = -1
     for p in pieces:
         dec = p["dec"].copy()
-        status = exe.book.status(np.maximum(p["pid"], 0)) if len(p["pid"]) else np.zeros(0, dtype=str)
+        # Only rows that own an order read the book: a HOLD or a skipped row has pid -1, and
+        # the book may be empty (a fresh executor whose first batch placed nothing).
+        has = p["pid"] >= 0
+        status = np.full(len(p["pid"]), "", dtype=object)
+        status[has] = exe.book.status(p["pid"][has])
         outcome = np.where(p["acc"], status, np.where(p["blocked"], "BLOCKED",
                            np.where(p["rejected"], "REJECTED", np.where(p["skipped"], "SKIPPED", ""))))
         dec["outcome"] = outcome

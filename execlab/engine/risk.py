@@ -22,6 +22,12 @@ agree):
   limit block only orders that increase the absolute projected position of
   their ticker; orders that reduce risk always pass (except under the kill
   switch, which blocks everything).
+* **Kill switch in time.**  ``activate_kill_switch(reason)`` blocks every
+  decision checked from then on, whatever its time.  With ``time=T`` it
+  blocks decisions timed at or after ``T`` (earlier decisions of the same
+  batch pass); the executor also cancels, at ``T``, the children of working
+  risk-adding orders that would be released at or after ``T`` (see
+  :meth:`execlab.engine.Executor.activate_kill_switch`).
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 import pandas as pd
+
+from ._int64 import check_grouped_sums
 
 __all__ = ["RiskLimits", "RiskManager", "RISK_RULES"]
 
@@ -58,6 +66,16 @@ class RiskLimits:
         (realized plus marked, net of fees, against the start-of-day
         portfolio value) reaches ``-daily_loss_limit``, orders that add risk
         are blocked for the rest of the day.
+
+    Examples
+    --------
+    >>> lim = RiskLimits(max_position_pct=10, daily_loss_limit=2_500)
+    >>> lim.to_frame().dropna()["limit"].to_dict()
+    {'max_position_pct': 10.0, 'daily_loss_limit': 2500.0}
+    >>> RiskLimits(max_order_notional=-5)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_order_notional == -5, must be a positive number or None.
     """
 
     max_position_pct: float | None = None
@@ -127,17 +145,40 @@ class RiskManager:
         self.limits = limits or RiskLimits()
         self.kill_switch_active = False
         self.kill_switch_reason: str | None = None
+        self.kill_switch_time: pd.Timestamp | None = None
         self._events: list[dict] = []
         self.day: _DayState | None = None
 
     # ------------------------------------------------------------------ kill switch
     def activate_kill_switch(self, reason: str, time: object = None) -> None:
-        """Block every new order until :meth:`deactivate_kill_switch`."""
+        """Block new orders until :meth:`deactivate_kill_switch`.
+
+        Parameters
+        ----------
+        reason : str
+            Why (shown in every blocked order's reason).
+        time : Timestamp, optional
+            The moment the switch takes effect (tz-aware): orders decided at
+            or after it are blocked, earlier ones pass.  Default: every order
+            checked from now on, whatever its decision time.
+        """
         if not isinstance(reason, str) or not reason.strip():
             raise ValueError(f"reason == {reason!r}, must be a non-empty string saying why.")
+        if time is not None:
+            time = pd.Timestamp(time)
+            if time.tz is None or pd.isna(time):
+                raise ValueError(f"time == {time!r}, must be a timezone-aware timestamp.")
         self.kill_switch_active = True
         self.kill_switch_reason = reason
+        self.kill_switch_time = time
         self._events.append({"time": time if time is not None else pd.Timestamp.now(tz="UTC"), "event": "kill_switch_on", "detail": reason})
+
+    @property
+    def kill_from_ns(self) -> int | None:
+        """Epoch ns from which the kill switch blocks (the int64 minimum: always); ``None`` when off."""
+        if not self.kill_switch_active:
+            return None
+        return int(np.iinfo(np.int64).min) if self.kill_switch_time is None else int(self.kill_switch_time.value)
 
     def deactivate_kill_switch(self, time: object = None) -> None:
         """Let orders through again."""
@@ -145,6 +186,7 @@ class RiskManager:
                              "detail": self.kill_switch_reason})
         self.kill_switch_active = False
         self.kill_switch_reason = None
+        self.kill_switch_time = None
 
     @property
     def events(self) -> pd.DataFrame:
@@ -164,15 +206,21 @@ class RiskManager:
     def snapshot(self) -> tuple:
         import copy
 
-        return (copy.deepcopy(self.day), len(self._events), self.kill_switch_active, self.kill_switch_reason)
+        return (copy.deepcopy(self.day), len(self._events), self.kill_switch_active, self.kill_switch_reason,
+                self.kill_switch_time)
 
     def restore(self, snap: tuple) -> None:
-        self.day, n_ev, self.kill_switch_active, self.kill_switch_reason = snap
+        self.day, n_ev, self.kill_switch_active, self.kill_switch_reason, self.kill_switch_time = snap
         del self._events[n_ev:]
 
     def commit(self, ticker: np.ndarray, signed_shares: np.ndarray) -> None:
         """Add accepted orders to today's tallies (projected positions, shares committed to sell)."""
         d = self.day
+        names = list(pd.unique(pd.Series(ticker, dtype=object)))
+        code = pd.Index(names).get_indexer(ticker)
+        base, _, _ = self._base(names)
+        check_grouped_sums(base, np.asarray(signed_shares, np.int64), code, "the projected position",
+                           labels=np.asarray(names, dtype=object))
         add = pd.Series(signed_shares, index=ticker).groupby(level=0).sum()
         sells = pd.Series(np.maximum(-signed_shares, 0), index=ticker).groupby(level=0).sum()
         d.committed = d.committed.add(add, fill_value=0).astype(np.int64)
@@ -248,7 +296,9 @@ class RiskManager:
         first_price[code[::-1]] = price[::-1]
         mark = np.where(np.isfinite(sod), sod, first_price)
         nav = d.value
-        d_sh = signed_shares.astype(np.int64)
+        d_sh = np.asarray(signed_shares, dtype=np.int64)
+        # projected positions are running int64 sums of the batch: check the range first
+        check_grouped_sums(base, d_sh, code, "the projected position", labels=np.asarray(tickers, dtype=object))
         notional = np.abs(d_sh) * price
 
         rule = np.full(n, "", dtype=object)
@@ -262,7 +312,8 @@ class RiskManager:
             blocked[new] = True
 
         if self.kill_switch_active:
-            block(np.ones(n, bool), "kill_switch", np.full(n, np.nan), np.nan)
+            killed = np.asarray(time.as_unit("ns").asi8 >= self.kill_from_ns) if n else np.zeros(0, bool)
+            block(killed, "kill_switch", np.full(n, np.nan), np.nan)
         if L.max_order_notional is not None:
             block(notional > L.max_order_notional, "max_order_notional", notional, L.max_order_notional)
         loss_flag = np.zeros(n, dtype=bool)
@@ -358,7 +409,8 @@ class RiskManager:
     def _reason(self, rule: str, value: float, limit: float, ticker: str, d: int, before: int) -> str:
         side = "BUY" if d > 0 else "SELL"
         if rule == "kill_switch":
-            return f"kill switch active: {self.kill_switch_reason}"
+            since = "" if self.kill_switch_time is None else f" since {self.kill_switch_time}"
+            return f"kill switch active{since}: {self.kill_switch_reason}"
         if rule == "daily_loss_limit":
             when = self.day.loss_hit if self.day.loss_hit is not None else (self._batch_loss or (None,))[0]
             return (f"daily loss limit: day P&L ${value:,.2f} (limit -${-limit:,.2f}) reached"

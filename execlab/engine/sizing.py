@@ -36,7 +36,7 @@ def pretrade_impact_bps(impact: object, shares: np.ndarray, fvol: np.ndarray, ad
     return np.divide(1e4 * (s * (temp + earlier)).sum(axis=1), q, out=np.zeros(len(q)), where=q > 0)
 
 def cap_sells(risk: RiskManager, ticker: np.ndarray, qty: np.ndarray, sell: np.ndarray, price: np.ndarray,
-              bought: pd.Series | None = None) -> np.ndarray:
+              bought: pd.Series | None = None, time_ns: np.ndarray | None = None) -> np.ndarray:
     """Cap sells at the sellable position, in decision order, exactly as one at a time would.
 
     Cumulative capped sells per ticker are ``min(C, A)`` (C = cumulative
@@ -48,6 +48,8 @@ def cap_sells(risk: RiskManager, ticker: np.ndarray, qty: np.ndarray, sell: np.n
 
     ``bought``: shares bought today by fills already booked, sellable too
     when same-day selling is allowed (None: only start-of-day shares).
+    ``time_ns``: decision times (epoch ns), for a kill switch that takes
+    effect at a time (sells decided before it are not blocked by it).
     """
     tick = ticker.astype(str)
     names = list(pd.unique(pd.Series(tick[sell], dtype=object)))
@@ -63,8 +65,9 @@ def cap_sells(risk: RiskManager, ticker: np.ndarray, qty: np.ndarray, sell: np.n
     starts = np.r_[True, c[perm][1:] != c[perm][:-1]]
     lim = risk.limits.max_order_notional
     dead = np.zeros(len(idx), dtype=bool)
-    if risk.kill_switch_active:
-        dead[:] = True
+    kill = risk.kill_from_ns
+    if kill is not None:
+        dead[:] = True if time_ns is None else time_ns[idx] >= kill
     while True:
         used = np.where(dead, 0, q)
         vs = used[perm]
@@ -73,7 +76,7 @@ def cap_sells(risk: RiskManager, ticker: np.ndarray, qty: np.ndarray, sell: np.n
         excl = np.empty_like(cs)
         excl[perm] = cs - base
         capped = np.minimum(excl + q, A) - np.minimum(excl, A)
-        if lim is None or risk.kill_switch_active:
+        if lim is None:
             break
         new = ~dead & (capped * price[idx] > lim)
         if not new.any():
