@@ -7,8 +7,8 @@
    reading the same files, every column, with the same column types execlab
    asks for (message time float64, every other cell int64), one file after
    another with pyarrow's own threads on (its default), as execlab reads
-   them.  The two are timed interleaved, several times; medians are
-   compared.  Target: at most 2x the floor.  pyarrow's read with its own type
+   them.  The two are timed interleaved (the order flipped every round),
+   11 times; medians are compared.  Target: at most 2x the floor.  pyarrow's read with its own type
    inference is printed as an extra row.
 2. The previous path (``read_lobster`` + ``make_bars`` per file, then
    ``market_from_bars``), timed once, must give the same arrays bit for bit.
@@ -19,6 +19,7 @@ Run: ``.venv/bin/python benchmarks/bench_market.py``
 
 from __future__ import annotations
 
+import os
 import statistics
 import tempfile
 import time
@@ -32,7 +33,7 @@ import execlab as ex
 from execlab import _market_lobster
 from execlab._market import BAR_COLUMNS
 
-SESSIONS, TICKERS, SEED, REPEATS = 60, ("SYNA", "SYNB", "SYNC"), 7, 7
+SESSIONS, TICKERS, SEED, REPEATS = 60, ("SYNA", "SYNB", "SYNC"), 7, 11
 
 
 def read_options(path: Path) -> tuple[pacsv.ReadOptions, pacsv.ConvertOptions]:
@@ -53,10 +54,14 @@ def floor_inferred(files: list[Path]) -> None:
         pacsv.read_csv(f, read_options=pacsv.ReadOptions(autogenerate_column_names=True))
 
 
-def timed(fn, *args) -> float:
-    t0 = time.perf_counter()
+def timed(fn, *args, cpu: list | None = None) -> float:
+    """Wall time of ``fn(*args)``; its CPU time (this process, all threads) goes to ``cpu``."""
+    c0, t0 = time.process_time(), time.perf_counter()
     fn(*args)
-    return time.perf_counter() - t0
+    wall = time.perf_counter() - t0
+    if cpu is not None:
+        cpu.append(time.process_time() - c0)
+    return wall
 
 
 def main() -> None:
@@ -73,15 +78,22 @@ def main() -> None:
         market = ex.market_from_lobster(directory, "1min")  # warm-up: imports and the page cache
         floor_typed(files, options)
         floor_inferred(files)
-        t_ex, t_floor, t_inferred = [], [], []
-        for _ in range(REPEATS):
-            t_ex.append(timed(ex.market_from_lobster, directory, "1min"))
-            t_floor.append(timed(floor_typed, files, options))
-            t_inferred.append(timed(floor_inferred, files))
+        t_ex, t_floor, t_inferred, cpu_ex, cpu_floor = [], [], [], [], []
+        load = os.getloadavg()[0]
+        for r in range(REPEATS):  # interleaved, the order flipped every round so neither always runs first
+            runs = [lambda: t_ex.append(timed(ex.market_from_lobster, directory, "1min", cpu=cpu_ex)),
+                    lambda: t_floor.append(timed(floor_typed, files, options, cpu=cpu_floor)),
+                    lambda: t_inferred.append(timed(floor_inferred, files))]
+            for run in runs if r % 2 == 0 else runs[::-1]:
+                run()
         m_ex, m_floor, m_inf = (statistics.median(t) for t in (t_ex, t_floor, t_inferred))
         print(f"  execlab.market_from_lobster                  {m_ex:7.3f} s (median of {REPEATS})")
         print(f"  pyarrow.csv.read_csv, same columns and types {m_floor:7.3f} s (median of {REPEATS}, interleaved)")
         print(f"  pyarrow.csv.read_csv, types inferred         {m_inf:7.3f} s (median of {REPEATS}, interleaved; extra row)")
+        c_ex, c_floor = statistics.median(cpu_ex), statistics.median(cpu_floor)
+        print(f"  CPU time, all threads: execlab {c_ex:.3f} s, pyarrow same columns {c_floor:.3f} s "
+              f"({c_ex / c_floor:.2f}x); {os.cpu_count()} CPUs, load average {load:.1f} at the start "
+              "(pyarrow parses on several threads, execlab's binning on one, so a busy machine widens the wall-time gap)")
 
         t0 = time.perf_counter()
         reference = _market_lobster._market_from_lobster_reference(directory, "1min")

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["round_cumulative", "group_cumsum", "group_exclusive_cumsum", "cap_recurrence"]
+__all__ = ["round_cumulative", "group_cumsum", "group_exclusive_cumsum", "cap_recurrence", "average_cost_path"]
 
 
 # Adding 2**52 to a float in [0, 2**52) rounds it to the nearest integer (ties to even, which
@@ -232,3 +232,76 @@ def cap_recurrence(
         return np.concatenate(out_pos), np.concatenate(out_bar), np.concatenate(out_sh)
     empty = np.zeros(0, dtype=np.int64)
     return empty, empty.copy(), empty.copy()
+
+
+def _affine_scan(m: np.ndarray, a: np.ndarray) -> np.ndarray:
+    """Solve x_k = m_k x_{k-1} + a_k (x_{-1} = 0) for all k by a Hillis-Steele scan.
+
+    Composition of affine maps is associative, so log2(n) whole-array steps
+    replace the sequential loop.  ``m`` must be finite; here 0 <= m <= 1.
+    """
+    m = m.astype(np.float64).copy()
+    a = a.astype(np.float64).copy()
+    s = 1
+    n = len(m)
+    while s < n:
+        m_prev = m[:-s].copy()
+        a_prev = a[:-s].copy()
+        a[s:] = m[s:] * a_prev + a[s:]
+        m[s:] = m[s:] * m_prev
+        s *= 2
+    return a
+
+
+def average_cost_path(
+    group_start: np.ndarray,
+    p0: np.ndarray,
+    c0: np.ndarray,
+    d: np.ndarray,
+    price: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions, average costs and realized P&L after each fill.
+
+    Rows are fills sorted by (ticker, time); ``group_start`` marks each
+    ticker's first fill, ``p0``/``c0`` (per row, used at group starts) its
+    position and average cost before the batch.
+
+    Returns position after, average cost before, average cost after and
+    realized P&L of each fill.
+    """
+    n = len(d)
+    # position before each fill: p0 + cumsum of earlier fills of the same ticker
+    csum = np.cumsum(d)
+    start_idx = np.maximum.accumulate(np.where(group_start, np.arange(n), 0))
+    before_group = np.where(start_idx > 0, csum[start_idx - 1], 0)
+    pos_after = p0 + (csum - before_group)
+    pos_before = pos_after - d
+    ab, aa = np.abs(pos_before), np.abs(pos_after)
+    same = (np.sign(pos_before) * np.sign(pos_after)) > 0
+    increase = (pos_before == 0) | (same & (aa > ab))
+    flip = (np.sign(pos_before) * np.sign(pos_after)) < 0
+    # B = |P| * average cost evolves as an affine map B' = m B + a
+    with np.errstate(divide="ignore", invalid="ignore"):
+        m = np.where(increase, 1.0, np.where(flip, 0.0, np.where(ab > 0, aa / np.where(ab > 0, ab, 1), 0.0)))
+    a = np.where(increase, np.abs(d) * price, np.where(flip, aa * price, 0.0))
+    # Reset each ticker's chain at its first fill with its opening cost basis.
+    b0 = np.abs(p0) * c0
+    a = np.where(group_start, m * b0 + a, a)
+    m = np.where(group_start, 0.0, m)
+    basis = _affine_scan(m, a)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cost_after = np.where(aa > 0, basis / np.where(aa > 0, aa, 1), 0.0)
+    cost_before = np.empty(n)
+    cost_before[1:] = cost_after[:-1]
+    cost_before[group_start] = c0[group_start]
+    # Reductions keep the cost exactly (no float drift from B / |P|).
+    reduce_ = ~increase & ~flip
+    # propagate exact cost through runs of reductions: take cost at the last non-reduction row
+    last_set = np.maximum.accumulate(np.where(~reduce_ | group_start, np.arange(n), 0))
+    exact_src = np.where(group_start[last_set] & reduce_[last_set], c0[last_set], cost_after[last_set])
+    cost_after = np.where(reduce_ & (aa > 0), exact_src, cost_after)
+    cost_before[1:] = cost_after[:-1]
+    cost_before[group_start] = c0[group_start]
+    closed = np.where(np.sign(d) * np.sign(pos_before) < 0, np.minimum(np.abs(d), ab), 0)
+    realized = closed * (price - cost_before) * np.sign(pos_before)
+    return pos_after, cost_before, cost_after, realized

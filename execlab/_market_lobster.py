@@ -1,12 +1,13 @@
 r"""Building a :class:`~execlab.Market` from LOBSTER files of many tickers and days.
 
-:func:`market_from_lobster` reads every ticker-day's message and orderbook
-file into flat float64 columns, concatenates them, validates them with array
-operations and builds the bars of all ticker-days in one numpy pass: no
-DataFrame per file and no per-file call of :func:`execlab.make_bars`.  The
-result is the same, array for array, as reading each day with
-:func:`execlab.read_lobster` and binning it with :func:`execlab.make_bars`
-(kept as ``_market_from_lobster_reference`` for the tests that prove it).
+:func:`market_from_lobster` parses every ticker-day's message and orderbook
+file once, concatenates the columns the bars need, runs every check of
+:func:`execlab.read_lobster` and :func:`execlab.make_bars` over all files at
+once and builds the bars of all ticker-days in one numpy pass: no DataFrame
+per file and no per-file call of :func:`execlab.make_bars`.  The result is the
+same, bit for bit, as reading each day with :func:`execlab.read_lobster` and
+binning it with :func:`execlab.make_bars`; that slow path is kept as
+``_market_from_lobster_reference`` for the tests that prove it.
 """
 
 from __future__ import annotations
@@ -109,19 +110,22 @@ def market_from_lobster(source: object, freq: object = "1min", *, level: int | N
     belongs to the last bin.  A bin without trades carries the previous
     close (before the first trade, the mid).  See :func:`execlab.make_bars`.
 
-    Each file is parsed once (pyarrow's CSV reader when it is installed, with
-    every column typed float64, else pandas' C parser); all ticker-days are
-    then validated and binned together with ``bincount``, ``reduceat`` and
-    ``searchsorted`` over the concatenated columns.  Only the running sum
-    behind the time-weighted mean and spread is taken day by day, which keeps
-    its rounding identical to :func:`execlab.make_bars`.  For 180
-    ticker-days of about 4,000 events each (53 MB of CSV) this takes about
-    twice the time pyarrow needs just to parse the files
-    (``benchmarks/bench_market.py``).
+    Each file is parsed once: by pyarrow's CSV reader when it is installed
+    (message times as float64, every other cell as int64; a file with a
+    fraction in an integer column is read again by pandas), else by pandas'
+    C parser.  All ticker-days are then validated and binned together with
+    ``bincount``, ``reduceat`` and ``searchsorted`` over the concatenated
+    columns.  Only the running sum behind the time-weighted mid and spread is
+    taken day by day, which keeps its rounding identical to
+    :func:`execlab.make_bars`.  ``benchmarks/bench_market.py`` times the whole
+    build against pyarrow's bare parse of the same files (target: at most
+    twice as long).
 
     Every column of the orderbook file is read and checked, so a book of 10
     levels costs about ten times a level-1 book to read, though only the
-    best bid and ask enter the bars.
+    best bid and ask enter the bars.  A message stamped outside the file's
+    window (from its name) is rejected, a check :func:`execlab.read_lobster`
+    does not make.
 
     Examples
     --------
@@ -175,7 +179,6 @@ def _plan(source: object, freq: object, level: int | None, early_closes: dict | 
                 early[pd.Timestamp(dd)] = pd.Timedelta(int(row["max"]), "ms")
         early_closes = early
     return td, files, early_closes
-
 
 
 # ---------------------------------------------------------------------------
@@ -293,8 +296,12 @@ def _message_label(j: int) -> str:
 
 
 def _numpy(col) -> np.ndarray:
-    """A column as numpy; an arrow int64 column holding a null becomes float64 with NaN there."""
-    return col if isinstance(col, np.ndarray) else col.to_numpy()
+    """A column as numpy (in place when it can); an arrow int64 column holding a null becomes float64 with NaN."""
+    if isinstance(col, np.ndarray):
+        return col
+    if col.num_chunks == 1 and col.null_count == 0:
+        return col.chunk(0).to_numpy()
+    return col.to_numpy()
 
 
 def _concatenate(pieces: list) -> np.ndarray:
@@ -309,23 +316,22 @@ class _Columns:
     """The columns the bars need, concatenated over files, with each file's rows ``start[f]:stop[f]``.
 
     ``message`` holds Time, Type, Size, Price, Direction (in that order) and
-    ``book`` the best ask, ask size, best bid, bid size; the order ids and
-    the deeper levels are kept per file, only to be checked.
+    ``book`` the best ask and the best bid; the order ids, the sizes in the
+    book and the deeper levels are kept per file (``book_rest``: column
+    number and values), only to be checked.
     """
 
-    TIME, TYPE, SIZE, PRICE, DIRECTION = range(5)
-
-    def __init__(self, messages: list[list[np.ndarray]], books: list[list[np.ndarray]], files: pd.DataFrame) -> None:
+    def __init__(self, messages: list[list], books: list[list], files: pd.DataFrame) -> None:
         self.n_files = len(messages)
         counts = np.array([len(m[0]) for m in messages], dtype=np.int64)
+        self.counts = counts
         self.stop = np.cumsum(counts)
         self.start = self.stop - counts
-        self.file = np.repeat(np.arange(self.n_files), counts)
         keep = (_TIME, _TYPE, _SIZE, _PRICE, _DIRECTION)
         self.message = [_concatenate([m[j] for m in messages]) for j in keep]
-        self.book = [_concatenate([b[j] for b in books]) for j in range(4)]
+        self.book = [_concatenate([b[j] for b in books]) for j in (0, 2)]
         self.order_ids = [m[_ORDER_ID] for m in messages]
-        self.deep_book = [[_numpy(c) for c in b[4:]] for b in books]
+        self.book_rest = [[(j, c) for j, c in enumerate(b) if j not in (0, 2)] for b in books]
         self.message_names = [Path(p).name for p in files["message_file"].iloc[: self.n_files]]
         self.book_names = [Path(p).name for p in files["orderbook_file"].iloc[: self.n_files]]
         self.start_ns = files["start_ms"].to_numpy(np.int64)[: self.n_files] * 1_000_000
@@ -334,8 +340,8 @@ class _Columns:
 
 def _read_all(files: pd.DataFrame) -> _Columns:
     """Read and validate every file; the first fault (by file, then as read_lobster checks) raises."""
-    messages: list[list[np.ndarray]] = []
-    books: list[list[np.ndarray]] = []
+    messages: list[list] = []  # per file, its columns as _read_numbers gives them
+    books: list[list] = []
     failure: ValueError | None = None
     for m_file, b_file in zip(files["message_file"], files["orderbook_file"]):
         m_file, b_file = Path(m_file), Path(b_file)
@@ -350,9 +356,10 @@ def _read_all(files: pd.DataFrame) -> _Columns:
             break
         messages.append(msg)
         books.append(book)
-    if messages:
-        cols = _Columns(messages, books, files)
-        _validate(cols)
+    if not messages:
+        raise failure
+    cols = _Columns(messages, books, files)
+    _validate(cols)
     if failure is not None:
         raise failure
     return cols
@@ -382,7 +389,7 @@ class _Faults:
 
     def add(self, row: int, check: int, message: Callable[[int, int], str], column: int = 0) -> None:
         """A fault at global ``row``; ``message(file, row in file)`` says what it is."""
-        f = int(self.cols.file[row])
+        f = int(np.searchsorted(self.cols.stop, row, side="right"))
         r = row - int(self.cols.start[f])
         self.found.append(((f, check, r, column), lambda: message(f, r)))
 
@@ -439,12 +446,13 @@ def _check_book_column(faults: _Faults, col: np.ndarray, j: int, offset: int) ->
 def _validate(cols: _Columns) -> None:
     """Every check of read_lobster and make_bars, over all files at once.
 
-    Leaves behind what the bars reuse: ``ns`` (nanoseconds after midnight),
+    Leaves behind what the bars reuse: ``clock`` (nanoseconds after midnight
+    plus the file's number of days),
     ``executions`` (rows of types 4 and 5), ``quoted`` (rows outside a halt,
     None for all) and ``two_sided`` (rows with both sides quoted, None for all).
     """
     secs, etype, size, price, direction = cols.message
-    ask, ask_size, bid, bid_size = cols.book
+    ask, bid = cols.book
     mn = cols.message_names
     start = cols.start
     faults = _Faults(cols)
@@ -465,37 +473,49 @@ def _validate(cols: _Columns) -> None:
         faults.check((secs < 0) | (secs >= 86_400), _TIME_RANGE, lambda f, r: (
             f"message file {mn[f]} column 'Time' has {cell(f, r, secs)} at row {r}; "
             "must be seconds after midnight in [0, 86400)."))
-    finite_secs = secs if np.isfinite(secs).all() else np.where(np.isfinite(secs), secs, 0.0)
-    ns = np.rint(finite_secs * 1e9).astype(np.int64)
-    outside = (np.minimum.reduceat(ns, start) < cols.start_ns) | (np.maximum.reduceat(ns, start) > cols.end_ns)
+    # One clock for all files: file f's nanoseconds after midnight plus f days, so that
+    # sorting, ties and searches never mix two files.
+    x = secs * 1e9 if np.isfinite(secs).all() else np.where(np.isfinite(secs), secs, 0.0) * 1e9
+    np.rint(x, out=x)
+    clock = x.astype(np.int64)
+    del x
+    day0 = np.arange(cols.n_files, dtype=np.int64) * _DAY_NS
+    for f, (a, z) in enumerate(zip(start.tolist(), cols.stop.tolist())):
+        clock[a:z] += day0[f]
+    back = secs[1:] < secs[:-1]
+    back[cols.stop[:-1] - 1] = False  # each file starts its own clock
+    if back.any():
+        lo, hi = np.minimum.reduceat(clock, start) - day0, np.maximum.reduceat(clock, start) - day0
+    else:  # sorted: the first and last rows are the extremes
+        lo, hi = clock[start] - day0, clock[cols.stop - 1] - day0
+    outside = (lo < cols.start_ns) | (hi > cols.end_ns)
     if outside.any():
         f = int(np.argmax(outside))
-        part = ns[start[f]:cols.stop[f]]
+        part = clock[start[f]:cols.stop[f]] - day0[f]
         faults.check((part < cols.start_ns[f]) | (part > cols.end_ns[f]), _WINDOW, lambda f, r: (
             f"message file {mn[f]} column 'Time' has {cell(f, r, secs)} at row {r}, outside the file's window "
             f"{cols.start_ns[f] // 10**6}-{cols.end_ns[f] // 10**6} ms after midnight (from its name)."), int(start[f]))
-    back = secs[1:] < secs[:-1]
-    back[cols.stop[:-1] - 1] = False  # each file starts its own clock
     faults.check(back, _DECREASING, lambda f, r: (
         f"message file {mn[f]} column 'Time' decreases at row {r + 1}: {cell(f, r, secs)} then {cell(f, r + 1, secs)}."))
-    for j, col in enumerate(cols.book):
+    for j, col in zip((0, 2), cols.book):
         faults.check(_non_finite(col), _BOOK_CELLS, lambda f, r, col=col, j=j: (
             f"orderbook file {cols.book_names[f]} column {_book_label(j)!r} has {cell(f, r, col)} at row {r}; "
             "LOBSTER files hold only numbers."), column=j)
-    for f, deep in enumerate(cols.deep_book):
-        for j, col in enumerate(deep, start=4):
+    for f, rest in enumerate(cols.book_rest):
+        for j, col in rest:
             faults.check(_non_finite(col), _BOOK_CELLS, lambda f, r, col=col, j=j: (
-                f"orderbook file {cols.book_names[f]} column {_book_label(j)!r} has {_show(col[r])} at row {r}; "
+                f"orderbook file {cols.book_names[f]} column {_book_label(j)!r} has {_show(_numpy(col)[r])} at row {r}; "
                 "LOBSTER files hold only numbers."), int(start[f]), column=j)
-    faults.check((direction != 1) & (direction != -1), _DIRECTION_CHECK, lambda f, r: (
+    ok = direction.min() >= -1 and direction.max() <= 1 and np.count_nonzero(direction) == len(direction)
+    faults.check(None if ok else (direction != 1) & (direction != -1), _DIRECTION_CHECK, lambda f, r: (
         f"message file {mn[f]} column 'Direction' has {cell(f, r, direction)} at row {r}; must be 1 (buy) or -1 (sell)."))
     faults.check(size < 0 if size.min() < 0 else None, _SIZE_CHECK, lambda f, r: (
         f"message file {mn[f]} column 'Size' has {cell(f, r, size)} at row {r}; must be >= 0."))
-    for j, col in enumerate(cols.book):
+    for j, col in zip((0, 2), cols.book):
         _check_book_column(faults, col, j, 0)
-    for f, deep in enumerate(cols.deep_book):
-        for j, col in enumerate(deep, start=4):
-            _check_book_column(faults, col, j, int(start[f]))
+    for f, rest in enumerate(cols.book_rest):
+        for j, col in rest:
+            _check_book_column(faults, _numpy(col), j, int(start[f]))
     if not (etype.min() >= 1 and etype.max() <= 7 and etype.dtype.kind == "i"):
         faults.check((etype < 1) | (etype > 7) | (etype != np.trunc(etype)), _EVENT_TYPE, lambda f, r: (
             f"message file {mn[f]} column 'Type' has unknown event type {cell(f, r, etype)} at row {r}; "
@@ -527,13 +547,14 @@ def _validate(cols: _Columns) -> None:
             f"> 'ask_price_1' {cell(f, r, ask)}."))
     usable = two_sided if quoted is None else two_sided & quoted
     if not usable.all():
-        days = np.bincount(cols.file[usable], minlength=cols.n_files) > 0
+        days = np.logical_or.reduceat(usable, start)
         if not days.all():
             f = int(np.argmax(~days))
             faults.add(int(start[f]), _TWO_SIDED, lambda f, r: (
                 f"orderbook file {cols.book_names[f]} has no two-sided quote outside a halt; the day has no mid."))
     faults.raise_first()
-    cols.ns, cols.executions, cols.quoted = ns, ex, quoted
+    cols.clock, cols.executions, cols.quoted = clock, ex, quoted
+    cols.execution_price, cols.execution_size = p, s
     cols.two_sided = None if two_sided.all() else two_sided
 
 
@@ -543,14 +564,14 @@ def _quoted(cols: _Columns) -> np.ndarray | None:
     A halt runs from a type-7 message with price -1 until one with price 1;
     the halt messages themselves are not quotes either.
     """
-    etype, code = cols.message[_Columns.TYPE], cols.message[_Columns.PRICE]
+    etype, code = cols.message[1], cols.message[3]  # Type, Price
     is_halt = etype == 7
     if not is_halt.any():
         return None
     flag = np.where(is_halt & (code == -1), 1, np.where(is_halt & (code == 1), -1, 0))
     state = np.cumsum(flag)
     before = np.concatenate([[0], state[cols.stop[:-1] - 1]])  # each file starts trading
-    return ~((state - before[cols.file] > 0) | is_halt)
+    return ~((state - np.repeat(before, cols.counts) > 0) | is_halt)
 
 
 # ---------------------------------------------------------------------------
@@ -559,27 +580,29 @@ def _quoted(cols: _Columns) -> np.ndarray | None:
 def _bars(cols: _Columns, td: pd.Timedelta, n: int) -> dict[str, np.ndarray]:
     """(files, bins) arrays over the whole 09:30-16:00 session, as make_bars builds them day by day."""
     F, step, open_ns = cols.n_files, td.value, SESSION_OPEN.value
-    secs, etype, size, price, direction = cols.message
-    ns = cols.ns
+    direction = cols.message[4]
+    clock = cols.clock
     edges = open_ns + step * np.arange(n + 1, dtype=np.int64)
-    files = np.arange(F)
+    day0 = np.arange(F, dtype=np.int64) * _DAY_NS
+    edge_clock = day0[:, None] + edges[None, :]  # (files, bins + 1)
 
     # Trades: executions of visible (4) and hidden (5) orders, sign = -direction.
-    ex = cols.executions
-    t = ns[ex]
-    b = (t - open_ns) // step
-    b[t == edges[-1]] = n - 1  # stamped exactly at the close: the last bin
+    ex, p, s = cols.executions, cols.execution_price, cols.execution_size
+    t = clock[ex]
+    f = t // _DAY_NS
+    since_open = t - day0[f] - open_ns
+    b = since_open // step
+    b[since_open == n * step] = n - 1  # stamped exactly at the close: the last bin
     inside = (b >= 0) & (b < n)
     if not inside.all():
-        ex, b = ex[inside], b[inside]
-    key = cols.file[ex] * n + b  # non-decreasing: files in order, times sorted within each
-    p = price[ex] / _PRICE_SCALE
-    s = size[ex].astype(np.int64).astype(np.float64)  # read_lobster keeps whole shares
-    sign = -direction[ex]
+        ex, f, b, p, s = ex[inside], f[inside], b[inside], p[inside], s[inside]
+    key = f * n + b  # non-decreasing: files in order, times sorted within each
+    p = p / _PRICE_SCALE
+    s = s.astype(np.int64).astype(np.float64)  # read_lobster keeps whole shares
     volume = np.bincount(key, weights=s, minlength=F * n).reshape(F, n)
     notional = np.bincount(key, weights=p * s, minlength=F * n).reshape(F, n)
     n_trades = np.bincount(key, minlength=F * n).reshape(F, n)
-    signed = np.bincount(key, weights=s * sign, minlength=F * n).reshape(F, n)
+    signed = np.bincount(key, weights=s * -direction[ex], minlength=F * n).reshape(F, n)
     open_, close, high, low = (np.full(F * n, np.nan) for _ in range(4))
     if len(key):
         first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]]))
@@ -589,45 +612,48 @@ def _bars(cols: _Columns, td: pd.Timedelta, n: int) -> dict[str, np.ndarray]:
         high[bins] = np.maximum.reduceat(p, first)
         low[bins] = np.minimum.reduceat(p, first)
     open_, close, high, low = (a.reshape(F, n) for a in (open_, close, high, low))
+    del t, f, since_open, b, key, p, s
 
     # Quotes outside halts; several events in one nanosecond leave the book after the last of them.
     q = None if cols.quoted is None else np.flatnonzero(cols.quoted)
-    qf = cols.file if q is None else cols.file[q]
-    qns = ns if q is None else ns[q]
-    qstart = np.searchsorted(qf, files)  # every file has a quote (validated)
-    last_of_ts = np.empty(len(qf), dtype=bool)
-    np.not_equal(qns[1:], qns[:-1], out=last_of_ts[:-1])
-    last_of_ts[qstart[1:] - 1] = True
+    q_clock = clock if q is None else clock[q]
+    last_of_ts = np.empty(len(q_clock), dtype=bool)
+    np.not_equal(q_clock[1:], q_clock[:-1], out=last_of_ts[:-1])  # files never share a clock value
     last_of_ts[-1] = True
     u = np.flatnonzero(last_of_ts)  # positions among the quotes
-    uf, uns = qf[u], qns[u]
+    del last_of_ts
+    u_clock = q_clock[u]
+    ustart = np.searchsorted(u_clock, day0)  # every file has a quote (validated)
     # A one-sided book has no mid: the day's last two-sided quote holds (before the first, the first).
     src = u
     if cols.two_sided is not None:
         two = cols.two_sided if q is None else cols.two_sided[q]
-        pos = np.arange(len(qf))
+        pos = np.arange(len(q_clock))
+        qstart = np.searchsorted(q_clock, day0)
+        uf = u_clock // _DAY_NS
         prev = np.maximum.accumulate(np.where(two, pos, -1))[u]
-        first_two = np.minimum.reduceat(np.where(two, pos, len(qf)), qstart)
+        first_two = np.minimum.reduceat(np.where(two, pos, len(q_clock)), qstart)
         src = np.where(prev >= qstart[uf], prev, first_two[uf])
     rows = src if q is None else q[src]
     ask = cols.book[0][rows] / _PRICE_SCALE
-    bid = cols.book[2][rows] / _PRICE_SCALE
-    umid, uspread = (bid + ask) / 2, ask - bid
+    bid = cols.book[1][rows] / _PRICE_SCALE
+    umid = bid + ask
+    umid /= 2
+    uspread = np.subtract(ask, bid, out=ask)
+    del bid, rows, src, u
 
-    ustart = np.searchsorted(uf, files)
-    ukey = uf * _DAY_NS + uns
-    ekey = files[:, None] * _DAY_NS + edges[None, :]
-    k = np.searchsorted(ukey, ekey.ravel(), side="right").reshape(F, n + 1) - 1
-    k_end = np.searchsorted(ukey, ekey[:, 1:].ravel(), side="left").reshape(F, n) - 1
+    k = np.searchsorted(u_clock, edge_clock.ravel(), side="right").reshape(F, n + 1) - 1
+    k_end = np.searchsorted(u_clock, edge_clock[:, 1:].ravel(), side="left").reshape(F, n) - 1
     first_u = ustart[:, None]
     before = k < first_u  # an edge before the day's first quote
     k = np.where(before, first_u, k)
     mid_open = umid[k[:, :-1]]
     mid_close = umid[np.maximum(k_end, first_u)]
-    dt = np.diff(uns).astype(np.float64)
+    elapsed = (edge_clock - u_clock[k]).astype(np.float64)
+    dt = np.subtract(u_clock[1:], u_clock[:-1], out=np.empty(len(u_clock) - 1), casting="unsafe")
     width = float(step)
-    mid = _bin_integrals(umid, dt, uns, k, before, edges, ustart) / width
-    spread = _bin_integrals(uspread, dt, uns, k, before, edges, ustart) / width
+    mid = _bin_integrals(umid, umid[:-1] * dt, k, before, elapsed, ustart) / width
+    spread = _bin_integrals(uspread, np.multiply(uspread[:-1], dt, out=dt), k, before, elapsed, ustart) / width
 
     # Bins without trades carry the previous close; before the first trade, the mid.
     has = n_trades > 0
@@ -644,25 +670,26 @@ def _bars(cols: _Columns, td: pd.Timedelta, n: int) -> dict[str, np.ndarray]:
     }
 
 
-def _bin_integrals(values: np.ndarray, dt: np.ndarray, uns: np.ndarray, k: np.ndarray, before: np.ndarray,
-                   edges: np.ndarray, ustart: np.ndarray) -> np.ndarray:
+def _bin_integrals(values: np.ndarray, area: np.ndarray, k: np.ndarray, before: np.ndarray, elapsed: np.ndarray,
+                   ustart: np.ndarray) -> np.ndarray:
     r"""Integral over each bin of the step function ``values``, shape (files, bins).
 
-    ``values[i]`` holds from ``uns[i]`` until the next event of its file;
-    before a file's first event its first value is extended backwards.  With
-    :math:`C(t) = \int_{t_0}^{t} v` from the file's first event :math:`t_0`,
-    the bin integral is :math:`C(e_{b+1}) - C(e_b)`.  The running sum behind
-    :math:`C` restarts at each file, in the order make_bars adds it, so the
-    result is the same to the last bit.
+    ``values[i]`` holds from event i until the next event of its file, and
+    ``area[i]`` is its value times that span; before a file's first event its
+    first value is extended backwards.  ``k`` is the last event at or before
+    each bin edge (the file's first when ``before``) and ``elapsed`` the time
+    since it.  With :math:`C(t) = \int_{t_0}^{t} v` from the file's first event
+    :math:`t_0`, the bin integral is :math:`C(e_{b+1}) - C(e_b)`.  The running
+    sum behind :math:`C` restarts at each file and adds in the order make_bars
+    adds, so the result is the same to the last bit.  ``area`` is overwritten.
     """
-    area = values[:-1] * dt
-    cum = np.zeros(len(values))
     stops = np.append(ustart[1:], len(values))
     for a, z in zip(ustart.tolist(), stops.tolist()):
-        np.cumsum(area[a:z - 1], out=cum[a + 1:z])
-    elapsed = (edges[None, :] - uns[k]).astype(np.float64)
-    c = np.where(before, values[ustart][:, None] * elapsed, cum[k] + values[k] * elapsed)
+        np.cumsum(area[a:z - 1], out=area[a:z - 1])  # area[i] is now C at event i + 1
+    c_k = np.where(k > ustart[:, None], area[k - 1], 0.0)
+    c = np.where(before, values[ustart][:, None] * elapsed, c_k + values[k] * elapsed)
     return np.diff(c, axis=1)
+
 
 # ---------------------------------------------------------------------------
 # the market

@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from ._int64 import check_grouped_sums, to_int64
+from .._kernels import average_cost_path
+from ._ledger_io import ledger_from_dict, ledger_to_dict, load_ledger
 
 __all__ = ["Ledger"]
 
@@ -47,79 +49,6 @@ def _show(v: object) -> str:
     if isinstance(v, np.generic):
         v = v.item()
     return repr(v) if isinstance(v, str) else str(v)
-
-
-def _affine_scan(m: np.ndarray, a: np.ndarray) -> np.ndarray:
-    """Solve x_k = m_k x_{k-1} + a_k (x_{-1} = 0) for all k by a Hillis-Steele scan.
-
-    Composition of affine maps is associative, so log2(n) whole-array steps
-    replace the sequential loop.  ``m`` must be finite; here 0 <= m <= 1.
-    """
-    m = m.astype(np.float64).copy()
-    a = a.astype(np.float64).copy()
-    s = 1
-    n = len(m)
-    while s < n:
-        m_prev = m[:-s].copy()
-        a_prev = a[:-s].copy()
-        a[s:] = m[s:] * a_prev + a[s:]
-        m[s:] = m[s:] * m_prev
-        s *= 2
-    return a
-
-
-def _average_cost_path(
-    group_start: np.ndarray,
-    p0: np.ndarray,
-    c0: np.ndarray,
-    d: np.ndarray,
-    price: np.ndarray,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Positions, average costs and realized P&L after each fill.
-
-    Rows are fills sorted by (ticker, time); ``group_start`` marks each
-    ticker's first fill, ``p0``/``c0`` (per row, used at group starts) its
-    position and average cost before the batch.
-
-    Returns position after, average cost before, average cost after and
-    realized P&L of each fill.
-    """
-    n = len(d)
-    # position before each fill: p0 + cumsum of earlier fills of the same ticker
-    csum = np.cumsum(d)
-    start_idx = np.maximum.accumulate(np.where(group_start, np.arange(n), 0))
-    before_group = np.where(start_idx > 0, csum[start_idx - 1], 0)
-    pos_after = p0 + (csum - before_group)
-    pos_before = pos_after - d
-    ab, aa = np.abs(pos_before), np.abs(pos_after)
-    same = (np.sign(pos_before) * np.sign(pos_after)) > 0
-    increase = (pos_before == 0) | (same & (aa > ab))
-    flip = (np.sign(pos_before) * np.sign(pos_after)) < 0
-    # B = |P| * average cost evolves as an affine map B' = m B + a
-    with np.errstate(divide="ignore", invalid="ignore"):
-        m = np.where(increase, 1.0, np.where(flip, 0.0, np.where(ab > 0, aa / np.where(ab > 0, ab, 1), 0.0)))
-    a = np.where(increase, np.abs(d) * price, np.where(flip, aa * price, 0.0))
-    # Reset each ticker's chain at its first fill with its opening cost basis.
-    b0 = np.abs(p0) * c0
-    a = np.where(group_start, m * b0 + a, a)
-    m = np.where(group_start, 0.0, m)
-    basis = _affine_scan(m, a)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        cost_after = np.where(aa > 0, basis / np.where(aa > 0, aa, 1), 0.0)
-    cost_before = np.empty(n)
-    cost_before[1:] = cost_after[:-1]
-    cost_before[group_start] = c0[group_start]
-    # Reductions keep the cost exactly (no float drift from B / |P|).
-    reduce_ = ~increase & ~flip
-    # propagate exact cost through runs of reductions: take cost at the last non-reduction row
-    last_set = np.maximum.accumulate(np.where(~reduce_ | group_start, np.arange(n), 0))
-    exact_src = np.where(group_start[last_set] & reduce_[last_set], c0[last_set], cost_after[last_set])
-    cost_after = np.where(reduce_ & (aa > 0), exact_src, cost_after)
-    cost_before[1:] = cost_after[:-1]
-    cost_before[group_start] = c0[group_start]
-    closed = np.where(np.sign(d) * np.sign(pos_before) < 0, np.minimum(np.abs(d), ab), 0)
-    realized = closed * (price - cost_before) * np.sign(pos_before)
-    return pos_after, cost_before, cost_after, realized
 
 
 class Ledger:
@@ -432,7 +361,7 @@ class Ledger:
         gs[1:] = c[1:] != c[:-1]
         # positions are running int64 sums: check they stay in range before summing
         check_grouped_sums(shares, d, c, "the position", labels=np.asarray(tickers, dtype=object))
-        pos_after, _, cost_after, real = _average_cost_path(gs, shares[c], cost[c], d, p)
+        pos_after, _, cost_after, real = average_cost_path(gs, shares[c], cost[c], d, p)
         last = np.ones(len(c), dtype=bool)
         last[:-1] = c[1:] != c[:-1]
         shares_new = shares.copy()
@@ -533,31 +462,7 @@ class Ledger:
     @_locked
     def to_dict(self) -> dict:
         """A JSON-ready dict; floats keep full precision (``repr`` round-trips)."""
-        f = self.fills
-        return {
-            "format": "execlab.Ledger/1",
-            "cash": self.cash,
-            "tickers": list(self._tickers),
-            "shares": [int(x) for x in self._shares],
-            "avg_cost": [float(x) for x in self._cost],
-            "realized_pnl": [float(x) for x in self._realized],
-            "fees": [float(x) for x in self._fees],
-            "initial": {
-                "cash": self._initial["cash"],
-                "tickers": list(self._initial["tickers"]),
-                "shares": [int(x) for x in self._initial["shares"]],
-                "avg_cost": [float(x) for x in self._initial["avg_cost"]],
-            },
-            "start_time": None if self.start_time is None else self.start_time.isoformat(),
-            "fills": {
-                "time_ns_utc": [int(x) for x in pd.DatetimeIndex(f["time"]).as_unit("ns").asi8],
-                "ticker": [str(x) for x in f["ticker"]],
-                "shares": [int(x) for x in f["shares"]],
-                "price": [float(x) for x in f["price"]],
-                "fee": [float(x) for x in f["fee"]],
-                "order_id": [x.item() if isinstance(x, np.generic) else x for x in f["order_id"]],
-            },
-        }
+        return ledger_to_dict(self)
 
     @classmethod
     def from_dict(cls, d: dict, *, source: str = "saved ledger") -> "Ledger":
@@ -596,140 +501,7 @@ class Ledger:
         describes.  Keep the file where only the owner can write it, or keep
         a hash of it, if that matters.
         """
-        where = source
-
-        def fail(msg: str) -> None:
-            raise ValueError(f"{where}: {msg}")
-
-        def get(obj: object, key: str, path: str) -> object:
-            if not isinstance(obj, dict):
-                fail(f"field {path.rsplit('.', 1)[0]!r} must be an object, got {type(obj).__name__}.")
-            if key not in obj:
-                fail(f"field {path!r} is missing; the file is incomplete or was not written by Ledger.save.")
-            return obj[key]
-
-        def number(v: object, path: str) -> float:
-            if isinstance(v, bool) or not isinstance(v, (int, float)):
-                fail(f"field {path!r} is {v!r}, must be a number.")
-            if not np.isfinite(v):
-                fail(f"field {path!r} is {v!r}, must be finite.")
-            return float(v)
-
-        def numbers(v: object, path: str, n: int | None, min_val: float | None = None) -> np.ndarray:
-            if not isinstance(v, list):
-                fail(f"field {path!r} must be a list, got {type(v).__name__}.")
-            if n is not None and len(v) != n:
-                fail(f"field {path!r} has {len(v)} values for {n} entries.")
-            bad = [i for i, x in enumerate(v) if isinstance(x, bool) or not isinstance(x, (int, float))]
-            if bad:
-                fail(f"field {path!r} has {v[bad[0]]!r} at index {bad[0]}, must be a number.")
-            a = np.asarray(v, dtype=np.float64)
-            bad = ~np.isfinite(a) | ((a < min_val) if min_val is not None else False)
-            if np.any(bad):
-                i = int(np.flatnonzero(bad)[0])
-                fail(f"field {path!r} has {v[i]!r} at index {i}, must be finite" + (f" and >= {min_val}." if min_val is not None else "."))
-            return a
-
-        def shares(v: object, path: str, n: int | None) -> np.ndarray:
-            if not isinstance(v, list):
-                fail(f"field {path!r} must be a list, got {type(v).__name__}.")
-            if n is not None and len(v) != n:
-                fail(f"field {path!r} has {len(v)} values for {n} entries.")
-            try:
-                return to_int64(v, f"field {path!r}", index_name="index")
-            except ValueError as exc:
-                fail(str(exc))
-
-        def names(v: object, path: str) -> list:
-            if not isinstance(v, list) or not all(isinstance(x, str) for x in v):
-                fail(f"field {path!r} must be a list of ticker strings.")
-            return list(v)
-
-        if not isinstance(d, dict):
-            fail(f"must hold a JSON object, got {type(d).__name__}.")
-        if d.get("format") != "execlab.Ledger/1":
-            fail(f"not a saved execlab ledger (format == {d.get('format')!r}).")
-        i = get(d, "initial", "initial")
-        i_cash = number(get(i, "cash", "initial.cash"), "initial.cash")
-        i_tick = names(get(i, "tickers", "initial.tickers"), "initial.tickers")
-        i_sh = shares(get(i, "shares", "initial.shares"), "initial.shares", len(i_tick))
-        i_cost = numbers(get(i, "avg_cost", "initial.avg_cost"), "initial.avg_cost", len(i_tick), 0.0)
-        start = get(d, "start_time", "start_time")
-        try:
-            start = None if start is None else pd.Timestamp(start)
-        except (TypeError, ValueError):
-            fail(f"field 'start_time' is {start!r}, must be a timestamp or null.")
-        try:
-            new = cls(i_cash, pd.DataFrame({"ticker": i_tick, "shares": i_sh, "avg_cost": i_cost}), start_time=start)
-        except ValueError as exc:
-            fail(f"field 'initial': {exc}")
-        new._initial["avg_cost"] = i_cost
-
-        f = get(d, "fills", "fills")
-        f_tick = names(get(f, "ticker", "fills.ticker"), "fills.ticker")
-        nf = len(f_tick)
-        t_ns = shares(get(f, "time_ns_utc", "fills.time_ns_utc"), "fills.time_ns_utc", nf)
-        if nf and (t_ns == np.iinfo(np.int64).min).any():
-            fail("field 'fills.time_ns_utc' holds NaT.")
-        f_sh = shares(get(f, "shares", "fills.shares"), "fills.shares", nf)
-        f_px = numbers(get(f, "price", "fills.price"), "fills.price", nf)
-        f_fee = numbers(get(f, "fee", "fills.fee"), "fills.fee", nf)
-        f_oid = get(f, "order_id", "fills.order_id")
-        if not isinstance(f_oid, list) or len(f_oid) != nf:
-            fail(f"field 'fills.order_id' must be a list of {nf} values.")
-        fills = pd.DataFrame({
-            "time": pd.DatetimeIndex(t_ns.astype("datetime64[ns]")).tz_localize("UTC"),
-            "ticker": np.asarray(f_tick, dtype=object),
-            "shares": f_sh,
-            "price": f_px,
-            "fee": f_fee,
-            "order_id": np.asarray(f_oid, dtype=object) if nf else np.zeros(0, dtype=object),
-        })
-        if nf:
-            try:
-                fills = new._check_fills(fills)
-            except ValueError as exc:
-                fail(str(exc).replace("fills column '", "field 'fills.", 1))
-
-        # the stored state must be what the opening state and the fills give
-        tick = names(get(d, "tickers", "tickers"), "tickers")
-        k = len(tick)
-        if len(set(tick)) != k:
-            fail(f"field 'tickers' lists a ticker twice: {tick}.")
-        st = {"cash": number(get(d, "cash", "cash"), "cash"),
-              "shares": shares(get(d, "shares", "shares"), "shares", k),
-              "avg_cost": numbers(get(d, "avg_cost", "avg_cost"), "avg_cost", k, 0.0),
-              "realized_pnl": numbers(get(d, "realized_pnl", "realized_pnl"), "realized_pnl", k),
-              "fees": numbers(get(d, "fees", "fees"), "fees", k, 0.0)}
-        state = (list(i_tick), i_sh.copy(), i_cost.copy(), np.zeros(len(i_tick)), np.zeros(len(i_tick)), i_cash)
-        try:
-            r_tick, r_sh, r_cost, r_real, r_fees, r_cash = cls._book(state, fills) if nf else state
-        except ValueError as exc:
-            fail(f"its fills cannot be booked: {exc}")
-        if sorted(r_tick) != sorted(tick):
-            fail(f"field 'tickers' is {tick} but the opening state and the fills give {list(r_tick)}.")
-        at = pd.Index(r_tick).get_indexer(tick)
-        replay = {"shares": np.asarray(r_sh)[at], "avg_cost": np.asarray(r_cost)[at], "realized_pnl": np.asarray(r_real)[at],
-                  "fees": np.asarray(r_fees)[at]}
-
-        def close(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-            return np.abs(a - b) <= 1e-7 * np.maximum(np.abs(a), np.abs(b)) + 1e-6
-
-        if not close(np.array([st["cash"]]), np.array([r_cash]))[0]:
-            fail(f"field 'cash' is {st['cash']!r} but the opening state and the {nf} fills give {r_cash!r}; "
-                 "the file was altered or corrupted.")
-        for key in ("shares", "avg_cost", "realized_pnl", "fees"):
-            ok = (st[key] == replay[key]) if key == "shares" else close(st[key], replay[key])
-            if not np.all(ok):
-                j = int(np.flatnonzero(~ok)[0])
-                fail(f"field {key!r} of {tick[j]!r} is {st[key][j].item()!r} but the opening state and the {nf} fills "
-                     f"give {replay[key][j].item()!r}; the file was altered or corrupted.")
-        # keep the stored values (within float tolerance of the replay) so a round trip is exact
-        new._tickers, new._shares, new._cost = tick, st["shares"], st["avg_cost"]
-        new._realized, new._fees, new.cash = st["realized_pnl"], st["fees"], st["cash"]
-        if nf:
-            new._fills = [fills]
-        return new
+        return ledger_from_dict(cls, d, source=source)
 
     def save(self, path: str | Path) -> Path:
         """Write the ledger to ``path`` as JSON (every float exactly; times as UTC nanoseconds).
@@ -762,11 +534,4 @@ class Ledger:
         FileNotFoundError
             No file at ``path``.
         """
-        path = Path(path)
-        text = path.read_text()
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"ledger file {str(path)!r} is not valid JSON at line {exc.lineno}, column {exc.colno} "
-                             f"(character {exc.pos} of {len(text)}): {exc.msg}; the file is truncated or corrupt.") from None
-        return cls.from_dict(d, source=f"ledger file {str(path)!r}")
+        return load_ledger(cls, path)
