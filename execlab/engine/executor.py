@@ -35,10 +35,11 @@ from ..impact import SquareRootImpact
 from ..schedules import Schedule
 from ..shortfall import shortfall as _shortfall
 from ..simulate import simulate as _simulate
+from ._controls import _Controls
+from ._sessions import _Sessions
 from .decisions import normalize_decisions, price_decisions, size_orders
 from .ledger import Ledger
 from .orderbook import OrderBook, book_fills, fills_with_children, stamp_fills
-from .pnl import batch_pnl, day_pnl, marks
 from .policy import UrgencyPolicy
 from .report import ExecutionReport, assemble_report, order_table
 from .sizing import bought_today, cap_sells, plan_orders
@@ -52,7 +53,7 @@ __all__ = ["Executor", "ExecutionReport", "DEFAULT_IMPACT"]
 DEFAULT_IMPACT = SquareRootImpact(1.0)
 
 
-class Executor:
+class Executor(_Controls, _Sessions):
     r"""Run trading decisions through sizing, risk, scheduling, simulation and booking.
 
     Parameters
@@ -233,136 +234,6 @@ class Executor:
         self._n_decisions = 0
         self._decisions: list[pd.DataFrame] = []
 
-    # ------------------------------------------------------------------ conveniences
-    def activate_kill_switch(self, reason: str, time: object = None) -> None:
-        """Stop trading: block new orders and cancel working risk-adding orders from ``time`` on.
-
-        Parameters
-        ----------
-        reason : str
-            Why; shown in every blocked or cancelled order's reason.
-        time : Timestamp or str, optional
-            The kill time (naive times are in the market's zone).  Default:
-            every decision processed from now on is blocked, whatever its
-            time; orders already booked are left as they are.
-
-        Raises
-        ------
-        ValueError
-            ``time`` is before a fill already booked for a risk-adding order
-            of this executor: those fills are in the ledger, and a kill
-            switch cannot recall them.  Nothing is changed.
-
-        Notes
-        -----
-        With a kill time :math:`T`, in every later :meth:`run`:
-
-        * decisions timed at or after :math:`T` are blocked (rule
-          ``kill_switch``), risk-reducing or not;
-        * decisions before :math:`T` are accepted as usual, but the children
-          of a risk-adding order (one that increases the absolute projected
-          position of its ticker) released at or after :math:`T` are
-          CANCELLED at :math:`T` with the reason and never sent; shares left
-          over from earlier children (participation cap) do not fill at or
-          after :math:`T` either; the parent is CANCELLED at :math:`T` with
-          its unfilled shares, its shortfall marks them at the mid at
-          :math:`T`, and only its filled shares count toward today's
-          projected position;
-        * risk-reducing orders work on to their end.
-
-        A child's release time, like a fill's time, is never before its
-        order's arrival (decision time plus ``delay``).  So no fill of a
-        risk-adding order is timed at or after :math:`T`, and a batch whose
-        decisions span :math:`T` gives what the decisions sent one at a time
-        around the switch would.  The engine simulates an order's whole life
-        when it runs the decision, so set the kill time before running
-        decisions whose orders would still be working at it.
-        """
-        with self._lock, self.ledger._lock:
-            t = None
-            if time is not None:
-                t = self._timestamp(time, "time")
-                f = self.ledger.fills
-                if len(f):
-                    oid = pd.to_numeric(f["order_id"], errors="coerce").to_numpy(np.float64)
-                    known = np.isfinite(oid) & (oid >= 0) & (oid < len(self._adds_risk))
-                    adds = np.zeros(len(f), dtype=bool)
-                    adds[known] = self._adds_risk[oid[known].astype(np.int64)]
-                    late = adds & (pd.DatetimeIndex(f["time"]).as_unit("ns").asi8 >= t.value)
-                    if late.any():
-                        j = int(np.flatnonzero(late)[-1])
-                        raise ValueError(
-                            f"time == {t} is before fills already booked for risk-adding order {int(oid[j])} "
-                            f"({f['ticker'].iat[j]}, {int(late.sum())} fill(s) at or after it, the last at "
-                            f"{pd.Timestamp(f['time'].iat[j]).tz_convert(self.market.tz)}); a kill switch cannot recall "
-                            "booked fills. Activate it before running the decisions it should stop.")
-            self.risk.activate_kill_switch(reason, time=t)
-
-    def deactivate_kill_switch(self) -> None:
-        """Let orders through again."""
-        with self._lock:
-            self.risk.deactivate_kill_switch()
-
-    def _timestamp(self, time: object, name: str) -> pd.Timestamp:
-        try:
-            ts = pd.Timestamp(time)
-        except (TypeError, ValueError):
-            raise ValueError(f"{name} == {time!r}, must be a timestamp.") from None
-        if pd.isna(ts):
-            raise ValueError(f"{name} == {time!r}, must be a timestamp.")
-        return (ts.tz_localize(self.market.tz) if ts.tz is None else ts.tz_convert(self.market.tz)).as_unit("ns")
-
-    def process_ticker(
-        self,
-        ticker: str,
-        action: str,
-        position_size: float | None = None,
-        urgency: str = "MEDIUM",
-        *,
-        time: object = None,
-        confidence: float | None = None,
-        decision_id: object = None,
-        errors: str | None = None,
-    ) -> ExecutionReport:
-        """Run one decision (a batch of one); see :meth:`run`."""
-        d = {"ticker": ticker, "action": action, "position_size": position_size, "urgency": urgency}
-        if time is not None:
-            d["time"] = time
-        if confidence is not None:
-            d["confidence"] = confidence
-        if decision_id is not None:
-            d["decision_id"] = decision_id
-        return self.run([d], errors=errors)
-
-    def day_pnl(self, times: object) -> np.ndarray:
-        """The day's P&L ($) at each time, as the daily loss limit sees it.
-
-        Cash and positions from the fills booked before each time, positions
-        marked to the quote mid then, less the start-of-day portfolio value.
-        Zero if no daily loss limit is set or the day has not started.
-        """
-        t = pd.DatetimeIndex([times] if isinstance(times, (str, pd.Timestamp)) else times)
-        t = t.tz_localize(self.market.tz) if t.tz is None else t
-        with self._lock, self.ledger._lock:
-            if self.risk.day is None:
-                return np.zeros(len(t))
-            return self._day_pnl(t.as_unit("ns").asi8)
-
-    def portfolio(self, time: object = None) -> pd.DataFrame:
-        """Positions marked to the quote mid at ``time`` (default: the last close in the bars)."""
-        m = self.market
-        if time is None:
-            t_ns = np.full(len(m.tickers), m.end_ns[m.day_last[-1]])
-        else:
-            ts = pd.Timestamp(time)
-            ts = ts.tz_localize(m.tz) if ts.tz is None else ts
-            t_ns = np.full(len(m.tickers), ts.as_unit("ns").value)
-        day = m.session_of(t_ns[:1], "portfolio", "time")
-        mids = pd.Series(m.mid_at(np.arange(len(m.tickers)), t_ns, np.repeat(day, len(t_ns))), index=m.index)
-        with self._lock, self.ledger._lock:
-            return self.ledger.mark(marks(self.ledger, mids))
-
-    # ------------------------------------------------------------------ the batch
     def run(self, decisions: object, *, errors: str | None = None) -> ExecutionReport:
         """Process a batch of decisions at once.
 
@@ -449,72 +320,6 @@ class Executor:
             self._adds_risk = snap[6]
             raise
         return report
-
-    # ------------------------------------------------------------------ one trading day
-    def _start_day_if_needed(self, d: int) -> None:
-        m = self.market
-        date = m.dates[d]
-        if self.risk.day is not None and self.risk.day.date == date:
-            return
-        prices = pd.Series(m["mid_open"][:, d, 0], index=m.index)
-        pos = self.ledger.positions
-        mark = prices.reindex(pos.index).to_numpy(np.float64)
-        mark = np.where(np.isfinite(mark), mark, pos["avg_cost"].to_numpy(np.float64))
-        value = self.ledger.cash + float((pos["shares"].to_numpy(np.float64) * mark).sum())
-        # held tickers without bars are valued at average cost
-        prices = pd.concat([prices, pd.Series(mark, index=pos.index)[~pos.index.isin(prices.index)]])
-        self.risk.start_day(date, value, pos["shares"], prices)
-
-    def _day_pnl(self, t_ns: np.ndarray) -> np.ndarray:
-        """The day's P&L at each time as the loss limit sees it (:func:`~execlab.engine.pnl.day_pnl`)."""
-        if self.risk.limits.daily_loss_limit is None or len(t_ns) == 0:
-            return np.zeros(len(t_ns))
-        return day_pnl(self.ledger, self.market, self.risk.day.value, t_ns)
-
-    def _run_day_checked(self, dec, k, bar, t_ns, reason, rejected, d):
-        """One day's decisions, with the daily loss limit seeing this batch's own fills.
-
-        The loss limit at decision k counts every fill known by then: fills
-        booked before the batch and the batch's fills of earlier decisions
-        (j < k) timed before k's decision time -- what k would see if the
-        decisions were sent one at a time.  Those fills are only known after
-        simulating, so the day is run, the P&L recomputed with its fills, and
-        run again (after rolling back) if that moves the first breach.  Fills
-        before the first breach do not depend on orders after it, so this
-        settles in two passes; the cap guards pathological cases.
-        """
-        lim = self.risk.limits.daily_loss_limit
-        if d < 0 or lim is None:
-            return self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d)
-        self._start_day_if_needed(d)
-        base = self._day_pnl(t_ns)
-        pnl = base
-        out = None
-        for _ in range(6):
-            if self.risk.day.loss_hit is not None:  # latched earlier: this batch's fills change nothing
-                return self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d, pnl)
-            snap = (self.book.snapshot(), self.ledger.copy(), self.risk.snapshot(), self._adds_risk)
-            out = self._run_day(dec, k, bar, t_ns, reason.copy(), rejected, d, pnl)
-            if out.get("orders") is None:
-                return out
-            new = base + self._batch_pnl(out, t_ns)
-            cand = np.flatnonzero(out["acc"] | out["blocked"])
-            first = [int(np.argmax(x[cand] <= -lim)) if (x[cand] <= -lim).any() else len(cand) for x in (pnl, new)]
-            if first[0] == first[1]:
-                return out
-            self.book.restore(snap[0])
-            self.ledger._restore(snap[1])
-            self.risk.restore(snap[2])
-            self._adds_risk = snap[3]
-            pnl = new
-        return out
-
-    def _batch_pnl(self, out: dict, t_ns: np.ndarray) -> np.ndarray:
-        """P&L ($) the batch's own fills add at each decision time (see :meth:`_run_day_checked`)."""
-        f = out["fills"]
-        ai = np.flatnonzero(out["acc"])
-        src = ai[pd.Index(out["pid"][ai]).get_indexer(f["order_id"].to_numpy())]
-        return batch_pnl(self.market, f.assign(sign=out["fill_sign"]), src, t_ns)
 
     def _run_day(self, dec, k, bar, t_ns, reason, rejected, d, pnl=None):
         m = self.market
