@@ -4,6 +4,13 @@ Schedules (how to slice an order), impact (what it will cost), simulation
 (filling against real bars) and shortfall analytics (what it did cost), on
 real NASDAQ data.  Code lives in the submodules; this module re-exports the
 public names.
+
+Defaults agree on one time grid: ``load_bars()`` and ``load_market()`` give
+one-minute bars, ``volume_profile(bars)`` one bin per bar of ``bars``, and a
+VWAP schedule on a profile indexed by bin start keeps that bin length
+(``Schedule.bin_duration``), so it is released bin by bin at the right time
+of day on any finer bars.  Figures (``execlab.plots``) carry titles and
+labels with units and return their Axes.
 """
 
 from . import data, schedules
@@ -69,6 +76,8 @@ from .engine import (
     size_orders,
 )
 from .plots import plot_execution_report, plot_portfolio
+# --- post-trade TCA on the user's own executions ---
+from ._tca import FILL_SCHEMA, ORDER_SCHEMA, TCAResult, check_executions, read_executions, tca
 
 __version__ = "0.1.0"
 
@@ -140,4 +149,10 @@ __all__ = [
     "DEFAULT_IMPACT",
     "plot_execution_report",
     "plot_portfolio",
+    "tca",
+    "TCAResult",
+    "read_executions",
+    "check_executions",
+    "ORDER_SCHEMA",
+    "FILL_SCHEMA",
 ]

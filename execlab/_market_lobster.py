@@ -1,9 +1,10 @@
 r"""Building a :class:`~execlab.Market` from LOBSTER files of many tickers and days.
 
 :func:`market_from_lobster` parses every ticker-day's message and orderbook
-file once, concatenates the columns the bars need, runs every check of
-:func:`execlab.read_lobster` and :func:`execlab.make_bars` over all files at
-once and builds the bars of all ticker-days in one numpy pass: no DataFrame
+file once (:mod:`execlab._lobster_read`, the parser :func:`execlab.read_lobster`
+uses too), concatenates the columns, runs every check of the LOBSTER readers
+(:mod:`execlab._lobster_checks`) and of :func:`execlab.make_bars` over all
+files at once and builds the bars of all ticker-days in one numpy pass: no DataFrame
 per file and no per-file call of :func:`execlab.make_bars`.  The result is the
 same, bit for bit, as reading each day with :func:`execlab.read_lobster` and
 binning it with :func:`execlab.make_bars`; that slow path is kept as
@@ -12,18 +13,13 @@ binning it with :func:`execlab.make_bars`; that slow path is kept as
 
 from __future__ import annotations
 
-import bz2
-import functools
-import gzip
-import io
-import lzma
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import pandas as pd
 
 from ._calendar import SESSION_CLOSE, SESSION_LENGTH, SESSION_OPEN, TIMEZONE, SessionCalendar
+from ._lobster_read import PRICE_SCALE, Columns, check_crossed, check_header, read_all
 from ._market import BAR_COLUMNS, Market
 from ._market_build import market_from_bars
 from ._validation import check_timedelta
@@ -33,24 +29,15 @@ __all__ = ["market_from_lobster"]
 _REGULAR_END_MS = int(SESSION_CLOSE / pd.Timedelta("1ms"))
 _REGULAR_START_MS = int(SESSION_OPEN / pd.Timedelta("1ms"))
 
-# The LOBSTER format (https://lobsterdata.com/info/DataStructure.php), as execlab.data reads it.
-_EMPTY_ASK = 9999999999.0  # an empty side of the book, dollars x 10,000
-_EMPTY_BID = -9999999999.0
-_PRICE_SCALE = 10_000.0
-_MAX_PRICE = 999_999.0  # largest real price in dollars
-_MESSAGE_LABELS = ("Time", "Type", "OrderID", "Size", "Price", "Direction")
-_TIME, _TYPE, _ORDER_ID, _SIZE, _PRICE, _DIRECTION = range(6)  # message file columns
 _DAY_NS = 86_400 * 10**9
-_DECOMPRESS = {".gz": gzip.decompress, ".bz2": bz2.decompress, ".xz": lzma.decompress}
-# Set to False to read with pandas' C parser even where pyarrow is installed (tests use it).
-_USE_PYARROW = True
 
 
 # ---------------------------------------------------------------------------
 # public entry point
 # ---------------------------------------------------------------------------
 def market_from_lobster(source: object, freq: object = "1min", *, level: int | None = None,
-                        early_closes: dict | None = None) -> Market:
+                        early_closes: dict | None = None, header: bool | None = None,
+                        crossed: str = "raise") -> Market:
     r"""Build a :class:`Market` from LOBSTER message/orderbook files of many tickers and days.
 
     Parameters
@@ -69,6 +56,17 @@ def market_from_lobster(source: object, freq: object = "1min", *, level: int | N
     early_closes : dict, optional
         Half-days; by default taken from the file names (a file whose window
         ends before 16:00 is a half-day, and every ticker's file must agree).
+    header : bool, optional
+        Whether each file's first line is a header row.  By default (None) it
+        is one only if it spells LOBSTER's column names
+        (``Time,Type,OrderID,Size,Price,Direction``; ``Ask Price 1,Ask Size 1,
+        Bid Price 1,Bid Size 1,...``; case, spaces and underscores free); a
+        first line of other text is an error at row 0, never a silently
+        dropped event.  ``True`` skips any first line that is not all numbers.
+    crossed : {"raise", "drop"}, default "raise"
+        A crossed or locked best quote (bid >= ask, both sides present)
+        outside a trading halt is an error; ``"drop"`` leaves such rows out of
+        the quotes instead, as the rows of a halt are.
 
     Returns
     -------
@@ -85,15 +83,17 @@ def market_from_lobster(source: object, freq: object = "1min", *, level: int | N
         Mixed levels without ``level``, two files for one ticker and day, a
         session missing for one ticker, tickers disagreeing on a half-day, a
         window that does not start at 09:30, a file that does not end where
-        its session closes, or a damaged file: empty, a cell that is not a
-        finite number, a message and an orderbook file of different lengths,
-        times outside ``[0, 86400)`` seconds or outside the file's window or
-        decreasing, an unknown event type or direction, a negative size, a
-        book price that is neither positive nor LOBSTER's empty-side value,
-        an execution at a price or size that is not positive, a crossed best
-        quote outside a halt, or a day without a two-sided quote.  The message
-        names the file, the row (counted from 0 below any header row), the
-        column and the value.
+        its session closes, a file that breaks a rule of
+        :mod:`execlab._lobster_read` or :mod:`execlab._lobster_checks` (as
+        :func:`execlab.read_lobster` lists them: binary or empty, a cell that
+        is not a number, a fractional or enormous size, a size beside an
+        empty level's dummy price, an unknown halt code, a crossed book, ...),
+        or a day without a two-sided quote.  The message names the file, the
+        row (counted from 0 below any header row), the column and the value.
+    IsADirectoryError
+        If a file named in ``source`` is a directory.
+    TypeError
+        If ``header`` is not True, False or None.
 
     Notes
     -----
@@ -134,8 +134,9 @@ def market_from_lobster(source: object, freq: object = "1min", *, level: int | N
     >>> m.tickers, m["volume"].shape, int(m["volume"].sum())
     (['AAPL', 'AMZN', 'GOOG'], (3, 1, 13), 4367020)
     """
+    header, crossed = check_header(header), check_crossed(crossed)
     td, files, early_closes = _plan(source, freq, level, early_closes)
-    cols = _read_all(files)
+    cols = read_all(files, header=header, crossed=crossed)
     n_bins = int(SESSION_LENGTH // td)
     bars = _bars(cols, td, n_bins)
     return _assemble(files, td, early_closes, bars, n_bins)
@@ -182,402 +183,9 @@ def _plan(source: object, freq: object, level: int | None, early_closes: dict | 
 
 
 # ---------------------------------------------------------------------------
-# reading
-# ---------------------------------------------------------------------------
-@functools.lru_cache(maxsize=1)
-def _pyarrow_csv():
-    """(pyarrow, pyarrow.csv), or None when pyarrow is not installed."""
-    try:
-        import pyarrow
-        import pyarrow.csv
-    except ImportError:
-        return None
-    return pyarrow, pyarrow.csv
-
-
-@functools.lru_cache(maxsize=64)
-def _arrow_options(n_cols: int, skip: int, what: str):
-    """Read options for a file of ``n_cols`` columns: message times float64, every other cell int64."""
-    pa, csv = _pyarrow_csv()
-    names = [f"c{j}" for j in range(n_cols)]
-    types = {c: pa.float64() if (what == "message" and j == _TIME) else pa.int64() for j, c in enumerate(names)}
-    return csv.ReadOptions(column_names=names, skip_rows=skip), csv.ConvertOptions(column_types=types)
-
-
-def _file_bytes(path: Path) -> bytes:
-    data = path.read_bytes()
-    unpack = _DECOMPRESS.get(path.suffix.lower())
-    return unpack(data) if unpack is not None else data
-
-
-def _first_line(data: bytes) -> str:
-    end = data.find(b"\n")
-    return data[: end if end >= 0 else len(data)].decode("utf-8", "replace").strip()
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _read_numbers(path: Path, what: str) -> list:
-    """The columns of one LOBSTER file: pyarrow ChunkedArrays (int64 cells, float64 message times) or numpy arrays.
-
-    pyarrow's reader is used when installed; a file it rejects (say
-    ``100.0`` in an integer column) is read again by pandas' C parser into
-    float64.  A header row (a first line that does not start with a number)
-    is skipped.  A cell that is not a number raises, naming the file, row and
-    column; a blank cell or ``NaN`` is a null (NaN once in numpy) for the
-    caller to reject.
-    """
-    labels = _message_label if what == "message" else _book_label
-    data = _file_bytes(path)
-    line = _first_line(data)
-    if not line:
-        raise ValueError(f"{what} file {path.name} is empty.")
-    header = not _is_number(line.split(",")[0])
-    n_cols = line.count(",") + 1
-    if what == "message" and n_cols != len(_MESSAGE_LABELS):
-        raise ValueError(f"message file {path.name} has {n_cols} columns, expected {len(_MESSAGE_LABELS)}.")
-    if what == "orderbook" and n_cols % 4:
-        raise ValueError(f"orderbook file {path.name} has {n_cols} columns, not a multiple of 4.")
-    cols = None
-    arrow = _pyarrow_csv() if _USE_PYARROW else None
-    if arrow is not None:
-        pa, csv = arrow
-        read_options, convert_options = _arrow_options(n_cols, int(header), what)
-        try:
-            table = csv.read_csv(pa.BufferReader(data), read_options=read_options, convert_options=convert_options)
-        except (pa.ArrowInvalid, ValueError):
-            pass  # e.g. "100.0" in a column typed int64: pandas reads it as float below
-        else:
-            cols = list(table.columns)  # kept in arrow memory until all files are concatenated
-    if cols is None:
-        try:
-            frame = pd.read_csv(io.BytesIO(data), header=None, skiprows=int(header), names=range(n_cols),
-                                dtype=np.float64, engine="c")
-        except (ValueError, pd.errors.ParserError) as exc:
-            _raise_unreadable(data, header, n_cols, path, what, labels, exc)
-        cols = [frame[j].to_numpy(dtype=np.float64) for j in range(n_cols)]
-    if len(cols[0]) == 0:
-        raise ValueError(f"{what} file {path.name} is empty.")
-    return cols
-
-
-def _raise_unreadable(data: bytes, header: bool, n_cols: int, path: Path, what: str,
-                      labels: Callable[[int], str], exc: Exception) -> None:
-    """Find the first cell (or row) that is not a number and say where it is."""
-    row = -1
-    for i, line in enumerate(data.decode("utf-8", "replace").splitlines()):
-        if (i == 0 and header) or not line.strip():  # both parsers skip blank lines
-            continue
-        row += 1
-        fields = line.split(",")
-        if len(fields) != n_cols:
-            raise ValueError(f"{what} file {path.name} has {len(fields)} fields at row {row}, expected {n_cols} "
-                             f"as in its first line.")
-        for j, cell in enumerate(fields):
-            if not _is_number(cell):
-                raise ValueError(f"{what} file {path.name} column {labels(j)!r} has {cell.strip()!r} at row {row}; "
-                                 "LOBSTER files hold only numbers.")
-    raise ValueError(f"{what} file {path.name} holds a value that is not a number: {exc}")
-
-
-def _book_label(j: int) -> str:
-    k, side = divmod(j, 4)
-    return ("ask_price", "ask_size", "bid_price", "bid_size")[side] + f"_{k + 1}"
-
-
-def _message_label(j: int) -> str:
-    return _MESSAGE_LABELS[j]
-
-
-def _numpy(col) -> np.ndarray:
-    """A column as numpy (in place when it can); an arrow int64 column holding a null becomes float64 with NaN."""
-    if isinstance(col, np.ndarray):
-        return col
-    if col.num_chunks == 1 and col.null_count == 0:
-        return col.chunk(0).to_numpy()
-    return col.to_numpy()
-
-
-def _concatenate(pieces: list) -> np.ndarray:
-    """One numpy array from the pieces of all files: arrow's concatenation when all are arrow columns of one type."""
-    arrow = _pyarrow_csv()
-    if arrow is not None and all(isinstance(p, arrow[0].ChunkedArray) for p in pieces) and len({p.type for p in pieces}) == 1:
-        return arrow[0].chunked_array([c for p in pieces for c in p.chunks], type=pieces[0].type).to_numpy()
-    return np.concatenate([_numpy(p) for p in pieces])
-
-
-class _Columns:
-    """The columns the bars need, concatenated over files, with each file's rows ``start[f]:stop[f]``.
-
-    ``message`` holds Time, Type, Size, Price, Direction (in that order) and
-    ``book`` the best ask and the best bid; the order ids, the sizes in the
-    book and the deeper levels are kept per file (``book_rest``: column
-    number and values), only to be checked.
-    """
-
-    def __init__(self, messages: list[list], books: list[list], files: pd.DataFrame) -> None:
-        self.n_files = len(messages)
-        counts = np.array([len(m[0]) for m in messages], dtype=np.int64)
-        self.counts = counts
-        self.stop = np.cumsum(counts)
-        self.start = self.stop - counts
-        keep = (_TIME, _TYPE, _SIZE, _PRICE, _DIRECTION)
-        self.message = [_concatenate([m[j] for m in messages]) for j in keep]
-        self.book = [_concatenate([b[j] for b in books]) for j in (0, 2)]
-        self.order_ids = [m[_ORDER_ID] for m in messages]
-        self.book_rest = [[(j, c) for j, c in enumerate(b) if j not in (0, 2)] for b in books]
-        self.message_names = [Path(p).name for p in files["message_file"].iloc[: self.n_files]]
-        self.book_names = [Path(p).name for p in files["orderbook_file"].iloc[: self.n_files]]
-        self.start_ns = files["start_ms"].to_numpy(np.int64)[: self.n_files] * 1_000_000
-        self.end_ns = files["end_ms"].to_numpy(np.int64)[: self.n_files] * 1_000_000
-
-
-def _read_all(files: pd.DataFrame) -> _Columns:
-    """Read and validate every file; the first fault (by file, then as read_lobster checks) raises."""
-    messages: list[list] = []  # per file, its columns as _read_numbers gives them
-    books: list[list] = []
-    failure: ValueError | None = None
-    for m_file, b_file in zip(files["message_file"], files["orderbook_file"]):
-        m_file, b_file = Path(m_file), Path(b_file)
-        try:
-            msg = _read_numbers(m_file, "message")
-            book = _read_numbers(b_file, "orderbook")
-            if len(book[0]) != len(msg[0]):
-                raise ValueError(f"message file {m_file.name} has {len(msg[0])} rows but orderbook file "
-                                 f"{b_file.name} has {len(book[0])}; they must match.")
-        except ValueError as exc:
-            failure = exc  # a fault in an earlier file, found by the checks below, comes first
-            break
-        messages.append(msg)
-        books.append(book)
-    if not messages:
-        raise failure
-    cols = _Columns(messages, books, files)
-    _validate(cols)
-    if failure is not None:
-        raise failure
-    return cols
-
-
-# ---------------------------------------------------------------------------
-# validation: read_lobster's and make_bars' checks over all files at once
-# ---------------------------------------------------------------------------
-# The order in which read_lobster, then make_bars, checks one file.
-_MESSAGE_CELLS, _TIME_RANGE, _WINDOW, _DECREASING, _BOOK_CELLS, _DIRECTION_CHECK, _SIZE_CHECK = range(7)
-_BOOK_VALUES = 10  # + column number: each orderbook column's own check, level by level
-_EVENT_TYPE, _EXECUTION, _EXECUTION_PRICE, _EXECUTION_SIZE, _CROSSED, _TWO_SIDED = range(10**6, 10**6 + 6)
-_PRICE_LIMIT = _MAX_PRICE * _PRICE_SCALE  # a real book price is below this (dollars x 10,000)
-
-
-class _Faults:
-    """The first bad row of every check; raises the one read_lobster would have met first.
-
-    read_lobster stops at the first file with a fault, and within a file at
-    its first check that fails; so the fault raised is the one with the
-    smallest (file, check, row, column).
-    """
-
-    def __init__(self, cols: _Columns) -> None:
-        self.cols = cols
-        self.found: list[tuple[tuple[int, int, int, int], Callable[[], str]]] = []
-
-    def add(self, row: int, check: int, message: Callable[[int, int], str], column: int = 0) -> None:
-        """A fault at global ``row``; ``message(file, row in file)`` says what it is."""
-        f = int(np.searchsorted(self.cols.stop, row, side="right"))
-        r = row - int(self.cols.start[f])
-        self.found.append(((f, check, r, column), lambda: message(f, r)))
-
-    def check(self, bad: np.ndarray | None, check: int, message: Callable[[int, int], str],
-              rows: np.ndarray | int = 0, column: int = 0) -> None:
-        """``bad`` marks faulty entries; entry i is global row ``rows[i]`` (or ``rows + i``)."""
-        if bad is None or not bad.any():
-            return
-        i = int(np.argmax(bad))
-        self.add(int(rows[i]) if isinstance(rows, np.ndarray) else rows + i, check, message, column)
-
-    def raise_first(self) -> None:
-        if self.found:
-            raise ValueError(min(self.found, key=lambda t: t[0])[1]())
-
-
-def _show(x: object) -> str:
-    """A cell as read_lobster prints it (its columns are float64)."""
-    return str(float(x))
-
-
-def _non_finite(col) -> np.ndarray | None:
-    """Mask of NaN/inf cells, or None for a column that has none (a numpy int64 column never does)."""
-    if not isinstance(col, np.ndarray):  # an arrow column of one file: an integer one is finite unless null
-        if col.null_count == 0 and _pyarrow_csv()[0].types.is_integer(col.type):
-            return None
-        col = col.to_numpy()
-    if col.dtype.kind != "f":
-        return None
-    fin = np.isfinite(col)
-    return None if fin.all() else ~fin
-
-
-def _check_book_column(faults: _Faults, col: np.ndarray, j: int, offset: int) -> None:
-    """Book column ``j`` (its first cell is global row ``offset``): prices > 0 or the empty-side value, sizes >= 0."""
-    cols, label = faults.cols, _book_label(j)
-
-    def value(f: int, r: int) -> str:
-        return _show(col[cols.start[f] + r - offset])
-
-    if j % 2 == 0:
-        dummy = _EMPTY_ASK if j % 4 == 0 else _EMPTY_BID
-        bad = None
-        if not (col.min() > 0 and col.max() < _PRICE_LIMIT):  # a one-sided book, or a bad price
-            bad = (col != dummy) & ((col <= 0) | (np.abs(col) >= _PRICE_LIMIT))
-        faults.check(bad, _BOOK_VALUES + j, lambda f, r: (
-            f"orderbook file {cols.book_names[f]} column {label!r} has {value(f, r)} at row {r}; must be > 0 "
-            f"(dollars x 10,000) or LOBSTER's empty-side value {int(dummy)}."), offset)
-    else:
-        faults.check(col < 0 if col.min() < 0 else None, _BOOK_VALUES + j, lambda f, r: (
-            f"orderbook file {cols.book_names[f]} column {label!r} has {value(f, r)} at row {r}; must be >= 0."), offset)
-
-
-def _validate(cols: _Columns) -> None:
-    """Every check of read_lobster and make_bars, over all files at once.
-
-    Leaves behind what the bars reuse: ``clock`` (nanoseconds after midnight
-    plus the file's number of days),
-    ``executions`` (rows of types 4 and 5), ``quoted`` (rows outside a halt,
-    None for all) and ``two_sided`` (rows with both sides quoted, None for all).
-    """
-    secs, etype, size, price, direction = cols.message
-    ask, bid = cols.book
-    mn = cols.message_names
-    start = cols.start
-    faults = _Faults(cols)
-
-    def cell(f: int, r: int, col: np.ndarray) -> str:
-        return _show(col[start[f] + r])
-
-    # read_lobster: every cell a number (row by row, as it scans), times in the day and sorted, ...
-    for j, col in zip((_TIME, _TYPE, _SIZE, _PRICE, _DIRECTION), cols.message):
-        faults.check(_non_finite(col), _MESSAGE_CELLS, lambda f, r, col=col, j=j: (
-            f"message file {mn[f]} column {_MESSAGE_LABELS[j]!r} has {cell(f, r, col)} at row {r}; "
-            "LOBSTER files hold only numbers."), column=j)
-    for f, ids in enumerate(cols.order_ids):
-        faults.check(_non_finite(ids), _MESSAGE_CELLS, lambda f, r, ids=ids: (
-            f"message file {mn[f]} column 'OrderID' has {_show(_numpy(ids)[r])} at row {r}; LOBSTER files hold only numbers."),
-            int(start[f]), column=_ORDER_ID)
-    if not (secs.min() >= 0 and secs.max() < 86_400):
-        faults.check((secs < 0) | (secs >= 86_400), _TIME_RANGE, lambda f, r: (
-            f"message file {mn[f]} column 'Time' has {cell(f, r, secs)} at row {r}; "
-            "must be seconds after midnight in [0, 86400)."))
-    # One clock for all files: file f's nanoseconds after midnight plus f days, so that
-    # sorting, ties and searches never mix two files.
-    x = secs * 1e9 if np.isfinite(secs).all() else np.where(np.isfinite(secs), secs, 0.0) * 1e9
-    np.rint(x, out=x)
-    clock = x.astype(np.int64)
-    del x
-    day0 = np.arange(cols.n_files, dtype=np.int64) * _DAY_NS
-    for f, (a, z) in enumerate(zip(start.tolist(), cols.stop.tolist())):
-        clock[a:z] += day0[f]
-    back = secs[1:] < secs[:-1]
-    back[cols.stop[:-1] - 1] = False  # each file starts its own clock
-    if back.any():
-        lo, hi = np.minimum.reduceat(clock, start) - day0, np.maximum.reduceat(clock, start) - day0
-    else:  # sorted: the first and last rows are the extremes
-        lo, hi = clock[start] - day0, clock[cols.stop - 1] - day0
-    outside = (lo < cols.start_ns) | (hi > cols.end_ns)
-    if outside.any():
-        f = int(np.argmax(outside))
-        part = clock[start[f]:cols.stop[f]] - day0[f]
-        faults.check((part < cols.start_ns[f]) | (part > cols.end_ns[f]), _WINDOW, lambda f, r: (
-            f"message file {mn[f]} column 'Time' has {cell(f, r, secs)} at row {r}, outside the file's window "
-            f"{cols.start_ns[f] // 10**6}-{cols.end_ns[f] // 10**6} ms after midnight (from its name)."), int(start[f]))
-    faults.check(back, _DECREASING, lambda f, r: (
-        f"message file {mn[f]} column 'Time' decreases at row {r + 1}: {cell(f, r, secs)} then {cell(f, r + 1, secs)}."))
-    for j, col in zip((0, 2), cols.book):
-        faults.check(_non_finite(col), _BOOK_CELLS, lambda f, r, col=col, j=j: (
-            f"orderbook file {cols.book_names[f]} column {_book_label(j)!r} has {cell(f, r, col)} at row {r}; "
-            "LOBSTER files hold only numbers."), column=j)
-    for f, rest in enumerate(cols.book_rest):
-        for j, col in rest:
-            faults.check(_non_finite(col), _BOOK_CELLS, lambda f, r, col=col, j=j: (
-                f"orderbook file {cols.book_names[f]} column {_book_label(j)!r} has {_show(_numpy(col)[r])} at row {r}; "
-                "LOBSTER files hold only numbers."), int(start[f]), column=j)
-    ok = direction.min() >= -1 and direction.max() <= 1 and np.count_nonzero(direction) == len(direction)
-    faults.check(None if ok else (direction != 1) & (direction != -1), _DIRECTION_CHECK, lambda f, r: (
-        f"message file {mn[f]} column 'Direction' has {cell(f, r, direction)} at row {r}; must be 1 (buy) or -1 (sell)."))
-    faults.check(size < 0 if size.min() < 0 else None, _SIZE_CHECK, lambda f, r: (
-        f"message file {mn[f]} column 'Size' has {cell(f, r, size)} at row {r}; must be >= 0."))
-    for j, col in zip((0, 2), cols.book):
-        _check_book_column(faults, col, j, 0)
-    for f, rest in enumerate(cols.book_rest):
-        for j, col in rest:
-            _check_book_column(faults, _numpy(col), j, int(start[f]))
-    if not (etype.min() >= 1 and etype.max() <= 7 and etype.dtype.kind == "i"):
-        faults.check((etype < 1) | (etype > 7) | (etype != np.trunc(etype)), _EVENT_TYPE, lambda f, r: (
-            f"message file {mn[f]} column 'Type' has unknown event type {cell(f, r, etype)} at row {r}; "
-            "LOBSTER's types are 1 to 7."))
-
-    # ... executions at positive prices and sizes; then make_bars: prices below the dummies, whole shares.
-    ex = np.flatnonzero((etype == 4) | (etype == 5))
-    p, s = price[ex], size[ex]
-    faults.check((p <= 0) | (s <= 0), _EXECUTION, lambda f, r: (
-        f"message file {mn[f]} has an execution at row {r} with 'Price' {cell(f, r, price)} and "
-        f"'Size' {cell(f, r, size)}; both must be > 0."), ex)
-    faults.check(p / _PRICE_SCALE >= _MAX_PRICE, _EXECUTION_PRICE, lambda f, r: (
-        f"message file {mn[f]} column 'Price' has {cell(f, r, price)} at row {r} for an execution; "
-        f"must be below {_PRICE_LIMIT:.0f} (dollars x 10,000)."), ex)
-    if s.dtype.kind == "f":  # read_lobster keeps whole shares of a trade: a fraction of one is no trade
-        faults.check((s > 0) & (s < 1), _EXECUTION_SIZE, lambda f, r: (
-            f"message file {mn[f]} column 'Size' has {cell(f, r, size)} at row {r} for an execution; "
-            "must be at least 1 share."), ex)
-
-    # Quotes outside halts: never crossed, and at least one two-sided quote a day.
-    quoted = _quoted(cols)
-    two_sided = (ask != _EMPTY_ASK) & (bid != _EMPTY_BID)
-    # Dividing by 10,000 cannot reverse an order, so rows not crossed in raw units are not crossed in dollars.
-    raw_crossed = bid > ask
-    if raw_crossed.any():
-        crossed = raw_crossed & two_sided & (bid / _PRICE_SCALE > ask / _PRICE_SCALE)
-        faults.check(crossed if quoted is None else crossed & quoted, _CROSSED, lambda f, r: (
-            f"orderbook file {cols.book_names[f]} has a crossed quote at row {r}: 'bid_price_1' {cell(f, r, bid)} "
-            f"> 'ask_price_1' {cell(f, r, ask)}."))
-    usable = two_sided if quoted is None else two_sided & quoted
-    if not usable.all():
-        days = np.logical_or.reduceat(usable, start)
-        if not days.all():
-            f = int(np.argmax(~days))
-            faults.add(int(start[f]), _TWO_SIDED, lambda f, r: (
-                f"orderbook file {cols.book_names[f]} has no two-sided quote outside a halt; the day has no mid."))
-    faults.raise_first()
-    cols.clock, cols.executions, cols.quoted = clock, ex, quoted
-    cols.execution_price, cols.execution_size = p, s
-    cols.two_sided = None if two_sided.all() else two_sided
-
-
-def _quoted(cols: _Columns) -> np.ndarray | None:
-    """Rows outside a trading halt (None when no file has one).
-
-    A halt runs from a type-7 message with price -1 until one with price 1;
-    the halt messages themselves are not quotes either.
-    """
-    etype, code = cols.message[1], cols.message[3]  # Type, Price
-    is_halt = etype == 7
-    if not is_halt.any():
-        return None
-    flag = np.where(is_halt & (code == -1), 1, np.where(is_halt & (code == 1), -1, 0))
-    state = np.cumsum(flag)
-    before = np.concatenate([[0], state[cols.stop[:-1] - 1]])  # each file starts trading
-    return ~((state - np.repeat(before, cols.counts) > 0) | is_halt)
-
-
-# ---------------------------------------------------------------------------
 # bars of all ticker-days in one pass
 # ---------------------------------------------------------------------------
-def _bars(cols: _Columns, td: pd.Timedelta, n: int) -> dict[str, np.ndarray]:
+def _bars(cols: Columns, td: pd.Timedelta, n: int) -> dict[str, np.ndarray]:
     """(files, bins) arrays over the whole 09:30-16:00 session, as make_bars builds them day by day."""
     F, step, open_ns = cols.n_files, td.value, SESSION_OPEN.value
     direction = cols.message[4]
@@ -597,7 +205,7 @@ def _bars(cols: _Columns, td: pd.Timedelta, n: int) -> dict[str, np.ndarray]:
     if not inside.all():
         ex, f, b, p, s = ex[inside], f[inside], b[inside], p[inside], s[inside]
     key = f * n + b  # non-decreasing: files in order, times sorted within each
-    p = p / _PRICE_SCALE
+    p = p / PRICE_SCALE
     s = s.astype(np.int64).astype(np.float64)  # read_lobster keeps whole shares
     volume = np.bincount(key, weights=s, minlength=F * n).reshape(F, n)
     notional = np.bincount(key, weights=p * s, minlength=F * n).reshape(F, n)
@@ -635,8 +243,8 @@ def _bars(cols: _Columns, td: pd.Timedelta, n: int) -> dict[str, np.ndarray]:
         first_two = np.minimum.reduceat(np.where(two, pos, len(q_clock)), qstart)
         src = np.where(prev >= qstart[uf], prev, first_two[uf])
     rows = src if q is None else q[src]
-    ask = cols.book[0][rows] / _PRICE_SCALE
-    bid = cols.book[1][rows] / _PRICE_SCALE
+    ask = cols.book[0][rows] / PRICE_SCALE
+    bid = cols.book[1][rows] / PRICE_SCALE
     umid = bid + ask
     umid /= 2
     uspread = np.subtract(ask, bid, out=ask)
@@ -745,7 +353,8 @@ def _assemble(files: pd.DataFrame, td: pd.Timedelta, early_closes: dict, bars: d
 # the reference: one read_lobster and make_bars per file
 # ---------------------------------------------------------------------------
 def _market_from_lobster_reference(source: object, freq: object = "1min", *, level: int | None = None,
-                                   early_closes: dict | None = None) -> Market:
+                                   early_closes: dict | None = None, header: bool | None = None,
+                                   crossed: str = "raise") -> Market:
     """:func:`market_from_lobster` the slow way: read_lobster + make_bars per file, then market_from_bars.
 
     Kept to prove the fast path gives the same arrays; not for use.
@@ -755,7 +364,8 @@ def _market_from_lobster_reference(source: object, freq: object = "1min", *, lev
     td, files, early_closes = _plan(source, freq, level, early_closes)
     bars = []
     for r in files.itertuples(index=False):
-        day = read_lobster(r.message_file, r.orderbook_file, date=str(pd.Timestamp(r.date).date()), ticker=r.ticker)
+        day = read_lobster(r.message_file, r.orderbook_file, date=str(pd.Timestamp(r.date).date()), ticker=r.ticker,
+                           header=header, crossed=crossed)
         bars.append(_day_bars(make_bars, day, td, r.end_ms))
     all_bars = pd.concat(bars, ignore_index=True)
     n_days = len(files)

@@ -48,6 +48,28 @@ class SimulationResult:
         participation cap (shares) shared by the orders of that ticker.
     params : dict
         The simulation settings.
+
+    Examples
+    --------
+    Two orders at 10:00 on the real AMZN day, each a TWAP over five one-minute
+    bars; the 10% participation cap (shared pro rata by the orders of a
+    ticker) holds them back, and what a bar cannot take carries over:
+
+    >>> import execlab as ex, pandas as pd
+    >>> mkt = ex.load_market("1min", "AMZN")
+    >>> t0 = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
+    >>> orders = pd.DataFrame({"order_id": ["a", "b"], "ticker": "AMZN", "side": ["BUY", "SELL"],
+    ...                        "quantity": [1_000, 30_000], "decision_time": t0})
+    >>> res = ex.simulate(orders, ex.twap(orders["quantity"], 5), mkt)
+    >>> res
+    SimulationResult(orders=2, fills=298, filled=31000/31000)
+    >>> print(res.orders[["order_id", "filled", "status"]].to_string(index=False))
+    order_id  filled status
+           a    1000 FILLED
+           b   30000 FILLED
+    >>> tr = res.trajectory("a")          # per bar: released vs filled shares, market volume, cap
+    >>> tr.loc["2012-06-21 10:00":"2012-06-21 10:02", ["released", "filled", "market_volume"]].to_numpy().tolist()
+    [[200, 16, 5045], [200, 5, 1435], [200, 2, 611]]
     """
 
     fills: pd.DataFrame

@@ -48,6 +48,12 @@ def run_demo() -> tuple[ex.Executor, ex.ExecutionReport]:
     return exe, exe.run(pd.DataFrame(DECISIONS))
 
 
+def _drop_empty(table: pd.DataFrame) -> pd.DataFrame:
+    """Leave out columns that are empty (NaN or blank) in every row, for printing."""
+    blank = table.isna() | table.astype(str).apply(lambda c: c.str.strip() == "")
+    return table.loc[:, ~blank.all(axis=0)]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="execlab execution-engine demo on the bundled LOBSTER data")
     parser.add_argument("--plot", metavar="DIR", help="write figures to DIR (PNG)")
@@ -59,11 +65,12 @@ def main(argv: list[str] | None = None) -> int:
     print("Opening book: $1,000,000 cash and 1,000 AMZN at $222.00; fees $0.0035/share;")
     print(f"impact {exe.impact!r}; participation cap {exe.max_participation:.0%} of bar volume.\n")
     print("Urgency policy:")
-    print(exe.policy.describe().to_string())
+    print(_drop_empty(exe.policy.describe()).to_string())
     print("\nRisk limits:")
     print(LIMITS.to_frame().dropna().to_string())
-    print("\nDecisions:")
-    print(pd.DataFrame(DECISIONS).to_string(index=False))
+    print("\nDecisions (position_size: order size in % of portfolio value):")
+    decisions = pd.DataFrame(DECISIONS).rename(columns={"position_size": "position_size (%)"})
+    print(decisions.to_string(index=False))
     print()
     print(report.summary())
     print("\nPortfolio at the close:")
@@ -90,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
         ax.figure.tight_layout()
         ax.figure.savefig(out / "demo_expected_vs_realized.png", dpi=120)
         plt.close(ax.figure)
-        ax = ex.plot_portfolio(exe.ledger, exe.market, start_value=exe.risk.day.value)
+        ax = ex.plot_portfolio(exe.ledger, exe.market, start_value=exe.risk.day.value, report=report)
         ax.figure.tight_layout()
         ax.figure.savefig(out / "demo_portfolio_pnl.png", dpi=120)
         plt.close(ax.figure)

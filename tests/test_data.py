@@ -424,7 +424,7 @@ def test_read_lobster_bad_input(tmp_path):
     with pytest.raises(ValueError, match=r"^ticker not given and not found in file name 'm\.csv'\.$"):
         ex.read_lobster(plain_m, plain_b, date="2020-01-02")
     short_b = _write(tmp_path / "short.csv", BOOK[:-1])
-    with pytest.raises(ValueError, match=r"^message file has 10 rows but orderbook file has 9; they must match\.$"):
+    with pytest.raises(ValueError, match=r"^message file XYZ_2020-01-02_34200000_57600000_message_2\.csv has 10 rows but orderbook file short\.csv has 9; they must match\.$"):
         ex.read_lobster(m, short_b)
     odd_b = _write(tmp_path / "odd.csv", [r[:6] for r in BOOK])
     with pytest.raises(ValueError, match=r"^orderbook file odd\.csv has 6 columns, not a multiple of 4\.$"):
@@ -434,15 +434,15 @@ def test_read_lobster_bad_input(tmp_path):
         ex.read_lobster(bad_cols, b)
     unsorted = list(MESSAGES)
     unsorted[3] = (34000.0,) + unsorted[3][1:]
-    with pytest.raises(ValueError, match=r"^message column 'Time' decreases at row 3: 34260\.25 then 34000\.0\.$"):
+    with pytest.raises(ValueError, match=r"^message file XYZ_2020-01-02_0_0_message_2\.csv column 'Time' decreases at row 3: 34260\.25 then 34000\.0\.$"):
         ex.read_lobster(_write(tmp_path / "XYZ_2020-01-02_0_0_message_2.csv", unsorted), b)
     unknown = list(MESSAGES)
     unknown[2] = (34260.25, 9) + unknown[2][2:]
-    with pytest.raises(ValueError, match=r"^message column 'Type' has unknown event type 9 at row 2\.$"):
+    with pytest.raises(ValueError, match=r"^message file XYZ_2020-01-02_0_0_message_2\.csv column 'Type' has unknown event type 9\.0 at row 2; LOBSTER's types are 1 to 7\.$"):
         ex.read_lobster(_write(tmp_path / "XYZ_2020-01-02_0_0_message_2.csv", unknown), b)
     free = list(MESSAGES)
     free[2] = (34260.25, 4, 12, 50, 0, -1)
-    with pytest.raises(ValueError, match=r"^execution at row 2 has price 0\.0 and size 50\.0; both must be > 0\.$"):
+    with pytest.raises(ValueError, match=r"^message file XYZ_2020-01-02_0_0_message_2\.csv has an execution at row 2 with 'Price' 0\.0 and 'Size' 50\.0; both must be > 0\.$"):
         ex.read_lobster(_write(tmp_path / "XYZ_2020-01-02_0_0_message_2.csv", free), b)
 
 
@@ -737,14 +737,14 @@ def _set(rows, i, j, value):
     "messages, book, match",
     [
         (_set(MESSAGES, 3, 3, float("nan")), BOOK, r"^message file \S+ column 'Size' has nan at row 3; LOBSTER files hold only numbers\.$"),
-        (_set(MESSAGES, 2, 5, 0), BOOK, r"^message column 'Direction' has 0\.0 at row 2; must be 1 \(buy\) or -1 \(sell\)\.$"),
-        (_set(MESSAGES, 1, 3, -200), BOOK, r"^message column 'Size' has -200\.0 at row 1; must be >= 0\.$"),
-        (_set(MESSAGES, 0, 0, 90000.0), BOOK, r"^message column 'Time' has 90000\.0 at row 0; must be seconds after midnight in \[0, 86400\)\.$"),
-        (MESSAGES, _set(BOOK, 4, 2, -1000000), r"^orderbook column 'bid_price_1' has -1000000\.0 at row 4; must be > 0 \(dollars x 10,000\) "
+        (_set(MESSAGES, 2, 5, 0), BOOK, r"^message file \S+ column 'Direction' has 0\.0 at row 2; must be 1 \(buy\) or -1 \(sell\)\.$"),
+        (_set(MESSAGES, 1, 3, -200), BOOK, r"^message file \S+ column 'Size' has -200\.0 at row 1; must be >= 0\.$"),
+        (_set(MESSAGES, 0, 0, 90000.0), BOOK, r"^message file \S+ column 'Time' has 90000\.0 at row 0; must be seconds after midnight in \[0, 86400\)\.$"),
+        (MESSAGES, _set(BOOK, 4, 2, -1000000), r"^orderbook file \S+ column 'bid_price_1' has -1000000\.0 at row 4; must be > 0 \(dollars x 10,000\) "
                                                r"or LOBSTER's empty-side value -9999999999\.$"),
-        (MESSAGES, _set(BOOK, 4, 1, -5), r"^orderbook column 'ask_size_1' has -5\.0 at row 4; must be >= 0\.$"),
+        (MESSAGES, _set(BOOK, 4, 1, -5), r"^orderbook file \S+ column 'ask_size_1' has -5\.0 at row 4; must be >= 0\.$"),
         (MESSAGES, _set(BOOK, 6, 5, float("nan")), r"^orderbook file \S+ column 'ask_size_2' has nan at row 6; LOBSTER files hold only numbers\.$"),
-        (MESSAGES, _set(BOOK, 6, 5, "x"), r"^orderbook file \S+ holds a value that is not a number"),
+        (MESSAGES, _set(BOOK, 6, 5, "x"), r"^orderbook file \S+ column 'ask_size_2' has 'x' at row 6; LOBSTER files hold only numbers\.$"),
     ],
 )
 def test_read_lobster_rejects_damaged_files(tmp_path, messages, book, match):
@@ -807,3 +807,44 @@ def test_docstring_examples_run(module):
         assert result.failed == 0, m.__name__
         attempted += result.attempted
     assert attempted > 0
+
+
+# ---------------------------------------------------------------------------
+# Defaults agree: a profile has the bars' own length unless told otherwise
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("freq, n_bins", [("1min", 390), ("5min", 78), ("30min", 13)])
+def test_volume_profile_defaults_to_the_bar_length(freq, n_bins):
+    bars = ex.load_bars(freq)
+    p = ex.volume_profile(bars)
+    assert len(p) == n_bins and p.attrs["bin_duration"] == pd.Timedelta(freq)
+    pd.testing.assert_series_equal(p, ex.volume_profile(bars, freq))
+    fc = ex.profile_forecast(bars)
+    assert fc.profiles.groupby("ticker").size().tolist() == [n_bins] * 3
+
+
+def test_volume_profile_bar_length_ignores_missing_bars():
+    # Zero-volume bars left out of the frame do not change the bar length read off the times.
+    bars = ex.load_bars("5min")
+    p = ex.volume_profile(bars[bars["volume"] > 0].iloc[1:])
+    assert len(p) == 78 and p.attrs["bin_duration"] == pd.Timedelta("5min")
+
+
+def test_volume_profile_needs_whole_seconds_to_read_the_bar_length():
+    bars = ex.load_bars("30min", "AAPL")
+    bars.loc[1, "time"] += pd.Timedelta("1ms")
+    with pytest.raises(ValueError, match=r"^bars column 'time' is not on a grid of whole seconds from 09:30 .*pass freq="):
+        ex.volume_profile(bars)
+
+
+def test_load_bars_messages_echo_what_was_typed():
+    with pytest.raises(ValueError, match=r"^freq == '1D', must divide the 6\.5-hour session \(390 minutes\) evenly; "
+                                         r"for one bar per session use '390min'\.$"):
+        ex.load_bars("1D")
+    with pytest.raises(ValueError, match=r"^freq == 'AAPL', must be a bar length such as '1min' or '5min'; the tickers "
+                                         r"come second, as in load_bars\('1min', 'AAPL'\)\.$"):
+        ex.load_bars("AAPL")
+    with pytest.raises(ValueError, match=r"^freq == 'goog', .* as in load_bars\('1min', 'GOOG'\)\.$"):
+        ex.load_bars("goog")
+    with pytest.raises(ValueError, match=r"^freq == '1D', must divide"):
+        ex.volume_profile(ex.load_bars("30min"), "1D")

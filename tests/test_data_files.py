@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 from pathlib import Path
 
@@ -389,3 +390,17 @@ def test_data_exports():
     with pytest.raises(AttributeError, match=r"has no attribute 'nope'"):
         d.nope  # noqa: B018
     assert np.all([f.stat().st_size > 0 for f in exdata.bundled_files()["message_file"]])
+
+
+def test_scan_lobster_names_a_directory_under_a_lobster_name(tmp_path):
+    """A directory named like a LOBSTER file is an error, not skipped (which made its partner look unpaired)."""
+    d = _fake(tmp_path / "d", _name("AAPL", "orderbook"))
+    (d / _name("AAPL", "message")).mkdir()
+    where = str(d / _name("AAPL", "message"))
+    with pytest.raises(IsADirectoryError, match=rf"^{re.escape(where)} in directory {re.escape(str(d))} is a directory, "
+                                                r"not a LOBSTER file\.$"):
+        exdata.scan_lobster(d)
+    with pytest.raises(IsADirectoryError, match=rf"^{re.escape(where)} in pattern .* is a directory"):
+        exdata.scan_lobster(str(d / "AAPL_*"))
+    with pytest.raises(IsADirectoryError, match=rf"^{re.escape(where)} in the list of files is a directory"):
+        exdata.scan_lobster([d / _name("AAPL", "message"), d / _name("AAPL", "orderbook")])

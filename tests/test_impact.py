@@ -21,6 +21,7 @@ from execlab.impact import (
     order_flow_imbalance,
     trade_flow_impact,
 )
+from execlab.impact import ImpactWarning, coverage_study
 from execlab.synthetic import metaorders
 
 TRUE_POWER = {"Y": 0.7, "delta": 0.55, "noise": 0.3}
@@ -177,26 +178,21 @@ def test_almgren_chriss_recovers_true_parameters():
 
 
 def test_coverage_of_95_percent_intervals():
-    """Over 200 seeds the 95 % intervals of Y and delta cover the truth 90-99 % of the time."""
-    hits = np.zeros(2)
-    n_rep = 200
-    for seed in range(n_rep):
-        fit = fit_impact(metaorders(3_000, TRUE_POWER, rng=1000 + seed), "power")
-        ci = fit.conf_int()
-        hits += [(ci.loc[k, "lower"] < TRUE_POWER[k] < ci.loc[k, "upper"]) for k in ("Y", "delta")]
-    cover = hits / n_rep
-    assert np.all((cover > 0.90) & (cover < 0.99)), cover
+    """150 fixed seeds at n = 3,000: the profile intervals of Y and delta cover 92-98.5 % of the time.
+
+    The Wald intervals of earlier releases covered Y about 90 % of the time here
+    (10,000 fits); on these seeds they give 0.887 for Y, so this band fails them.
+    The full study (1,000 samples per model and size) is benchmarks/coverage_impact.py.
+    """
+    t = coverage_study("power", 3_000, 150, seed=1000).set_index("param")
+    assert t["failed"].eq(0).all()
+    assert t["coverage"].between(0.92, 0.985).all(), t
 
 
 def test_almgren_chriss_coverage():
-    """gamma, eta and beta are strongly correlated; their sandwich intervals still cover."""
-    hits = np.zeros(3)
-    n_rep = 60
-    for seed in range(n_rep):
-        ci = fit_impact(metaorders(5_000, TRUE_AC, rng=2000 + seed), "almgren_chriss").conf_int()
-        hits += [(ci.loc[k, "lower"] < TRUE_AC[k] < ci.loc[k, "upper"]) for k in ("gamma", "eta", "beta")]
-    cover = hits / n_rep
-    assert np.all((cover > 0.85) & (cover <= 1.0)), cover
+    """gamma, eta and beta are strongly correlated; their profile intervals still cover."""
+    t = coverage_study("almgren_chriss", 3_000, 40, seed=2000)
+    assert t["coverage"].between(0.85, 1.0).all(), t
 
 
 def test_negative_costs_are_kept_not_dropped():
@@ -651,8 +647,10 @@ def test_trade_flow_to_model_charges_the_fitted_mid_move():
 
 def test_likelihood_fit_refuses_to_return_an_unconverged_or_unidentified_estimate():
     # Pure noise (Y = 0): Newton used to stop after 50 steps at delta ~ 7 with only a warning.
+    # Now the least-squares profile over delta finds the minimum at the edge of (0.01, 4] and says so.
     noise_only = metaorders(500, {"Y": 0.0, "delta": 0.55}, rng=0)
-    with pytest.raises(ValueError, match=r"fit_impact\(model='power'\): the quasi-likelihood fit did not converge"):
+    with pytest.raises(ValueError, match=r"fit_impact\(model='power'\): the least-squares delta is at the (top|bottom) "
+                       r"of its range.*model='sqrt'"):
         fit_impact(noise_only, "power")
     flat = metaorders(500, TRUE_POWER, rng=0).drop(columns=["arrival_price", "avg_price"]).assign(shortfall_bps=0.0)
     with pytest.raises(ValueError, match=r"cost / sigma is the same \(0\) in all 500 rows"):

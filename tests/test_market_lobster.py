@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 import execlab as ex
+from execlab import _lobster_read as lr
 from execlab import _market_lobster as ml
 from execlab._market import BAR_COLUMNS
 from execlab.data import find_data_dir
@@ -35,9 +36,9 @@ def assert_same_market(fast: ex.Market, ref: ex.Market) -> None:
 @pytest.fixture(params=[True, False], ids=["pyarrow", "pandas"])
 def reader(request, monkeypatch):
     """Run a test with pyarrow's CSV reader, then with pandas' C parser (the fallback)."""
-    if request.param and ml._pyarrow_csv() is None:
+    if request.param and lr.pyarrow_csv() is None:
         pytest.skip("pyarrow is not installed")
-    monkeypatch.setattr(ml, "_USE_PYARROW", request.param)
+    monkeypatch.setattr(lr, "USE_PYARROW", request.param)
     return request.param
 
 
@@ -243,8 +244,9 @@ def test_a_crossed_quote(tmp_path, small):
     path = _file(d, "SYNB", "2024-01-02", "orderbook")
     ask = path.read_text().splitlines()[30].split(",")[0]
     name = _edit(path, 30, 2, str(int(ask) + 100))
-    with pytest.raises(ValueError, match=rf"^orderbook file {re.escape(name)} has a crossed quote at row 30: "
-                                         rf"'bid_price_1' {float(int(ask) + 100)} > 'ask_price_1' {float(ask)}\.$"):
+    with pytest.raises(ValueError, match=rf"^orderbook file {re.escape(name)} has a crossed book at row 30 outside a "
+                                         rf"trading halt: 'bid_price_1' {float(int(ask) + 100)} >= 'ask_price_1' "
+                                         rf"{float(ask)}; pass crossed='drop'"):
         ex.market_from_lobster(d, "5min")
 
 

@@ -663,3 +663,91 @@ def test_schedule_summary_reports_unscheduled():
     t = twap([1000], 4, bin_duration="15min").summary()
     assert "unscheduled shares        0 (0.00%)" in t and "bin duration              0 days 00:15:00" in t
     assert "unscheduled shares        0 (0.00%)" in twap([0], 2).summary()
+
+
+# ---------------------------------------------------------------------------
+# Schedule built by hand: checked on construction
+# ---------------------------------------------------------------------------
+
+def test_hand_built_schedule_is_converted_and_checked():
+    s = ex.Schedule([[100, 50], [0, 30]], [150, 30], "manual", bin_duration="5min")
+    assert s.shares.dtype == np.int64 and s.quantity.dtype == np.int64
+    assert s.bin_duration == pd.Timedelta("5min")
+    np.testing.assert_array_equal(s.unscheduled, [0, 0])
+    # Whole-number floats are fine; POV-style unscheduled shares are accounted for.
+    s = ex.Schedule(np.array([[10.0, 20.0]]), np.array([40]), "pov", unscheduled=[10])
+    assert s.shares.dtype == np.int64 and s.scheduled.tolist() == [30]
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, exc, match",
+    [
+        (([[100, 50]], [200], "m"), {}, ValueError,
+         r"^Schedule row 0 sums to 150 shares, must equal quantity - unscheduled == 200 - 0 == 200\.$"),
+        (([[10, 0]], [20], "m"), {"unscheduled": [5]}, ValueError,
+         r"^Schedule row 0 sums to 10 shares, must equal quantity - unscheduled == 20 - 5 == 15\.$"),
+        (([[10, -5]], [5], "m"), {}, ValueError, r"^Schedule shares\[0, 1\] == -5, must be >= 0\.$"),
+        (([[10.5, 0]], [10], "m"), {}, ValueError, r"^Schedule shares\[0, 0\] == 10\.5, must be a whole number of shares\.$"),
+        (([[np.nan, 0]], [10], "m"), {}, ValueError, r"^Schedule shares\[0, 0\] == nan, must be a whole number"),
+        (([10, 0], [10], "m"), {}, ValueError,
+         r"^Schedule shares has 1 dimension\(s\) \(shape \(2,\)\), must have 2: one row per order, one column per bin\.$"),
+        (([["10", "0"]], [10], "m"), {}, TypeError, r"^Schedule shares has dtype <U2, must hold whole numbers of shares"),
+        (([[10, 0]], [10, 5], "m"), {}, ValueError, r"^Schedule quantity has 2 values but shares has 1 rows \(orders\)\.$"),
+        (([[10, 0]], [-10], "m"), {}, ValueError, r"^Schedule quantity\[0\] == -10, must be >= 0\.$"),
+        (([[10, 0]], [10], "m"), {"unscheduled": [1, 2]}, ValueError, r"^Schedule unscheduled has 2 values"),
+        (([[10, 0]], [10], 3), {}, TypeError, r"^Schedule algorithm == 3, must be a string\.$"),
+        (([[10, 0]], [10], "m"), {"bin_duration": "soon"}, ValueError, r"^bin_duration == 'soon', must be a time span"),
+        (([[10, 0]], [10], "m"), {"bin_duration": "-1min"}, ValueError, r"^bin_duration == '-1min', must be positive\.$"),
+    ],
+)
+def test_hand_built_schedule_bad_input(args, kwargs, exc, match):
+    with pytest.raises(exc, match=match):
+        ex.Schedule(*args, **kwargs)
+
+
+def test_schedule_functions_still_return_checked_schedules():
+    # The kernels skip the constructor's pass over the array; what they return must pass it.
+    for s in (market([5, 7], 3), twap([1000, 10], 4), vwap([100], [1, 2, 3]), pov([300], [1000, 1000, 500], 0.1),
+              almgren_chriss([1000], 3, 1.0, 0.95, 2.5e-6, 2.5e-7, 1e-6)):
+        again = ex.Schedule(s.shares, s.quantity, s.algorithm, s.bin_duration, s.unscheduled)
+        np.testing.assert_array_equal(again.shares, s.shares)
+
+
+# ---------------------------------------------------------------------------
+# VWAP on a profile indexed by bin start: the bin length goes with it
+# ---------------------------------------------------------------------------
+
+def test_vwap_reads_the_bin_length_of_a_profile():
+    bars = ex.load_bars("1min")
+    p5 = ex.volume_profile(bars, "5min")
+    s = vwap([10_000], p5)
+    assert s.n_bins == 78 and s.bin_duration == pd.Timedelta("5min")
+    assert vwap([10_000], ex.volume_profile(bars)).bin_duration == pd.Timedelta("1min")
+    # The same shares as the plain array, which keeps one bar per bin.
+    plain = vwap([10_000], p5.to_numpy())
+    assert plain.bin_duration is None
+    np.testing.assert_array_equal(plain.shares, s.shares)
+    # Without the attrs (e.g. a profile rebuilt by hand) the index of bin start times still tells.
+    bare = pd.Series(p5.to_numpy(), index=p5.index)
+    assert vwap([1], bare).bin_duration == pd.Timedelta("5min")
+    # A slice of the day keeps its bin length; a DatetimeIndex works too.
+    assert vwap([1], p5.iloc[6:18]).bin_duration == pd.Timedelta("5min")
+    idx = pd.date_range("2012-06-21 09:30", periods=4, freq="30min", tz="America/New_York")
+    assert vwap([1], pd.Series([1.0, 2, 3, 4], index=idx)).bin_duration == pd.Timedelta("30min")
+    # Saying the same thing is fine; an integer index is a plain array.
+    assert vwap([1], p5, bin_duration="5min").bin_duration == pd.Timedelta("5min")
+    assert vwap([1], pd.Series([1.0, 2.0])).bin_duration is None
+    # POV on forecast volume indexed by bin start, likewise.
+    assert pov([100], pd.Series([1000.0, 500.0], index=idx[:2]), rate=0.1).bin_duration == pd.Timedelta("30min")
+
+
+def test_vwap_refuses_a_bin_length_that_contradicts_the_profile():
+    p5 = ex.volume_profile(ex.load_bars("1min"), "5min")
+    with pytest.raises(ValueError, match=r"^bin_duration == '1min', but the profile's bins are 5min long"):
+        vwap([100], p5, bin_duration="1min")
+    idx = pd.DatetimeIndex(["2012-06-21 09:30", "2012-06-21 09:35", "2012-06-21 09:45"])
+    with pytest.raises(ValueError, match=r"^the profile's bin start times are not a regular grid: .*09:35:00 then .*09:45:00"):
+        vwap([100], pd.Series([1.0, 1.0, 1.0], index=idx))
+    with pytest.raises(ValueError, match=r"^cannot tell the bin length from a profile with 1 bin start time\(s\); pass bin_duration="):
+        vwap([100], pd.Series([1.0], index=idx[:1]))
+    assert vwap([100], pd.Series([1.0], index=idx[:1]), bin_duration="390min").bin_duration == pd.Timedelta("390min")

@@ -374,3 +374,14 @@ def test_impact_that_drives_a_sell_price_below_zero_raises(bars):
     with pytest.raises(ValueError, match=r"impact drives the fill price of order_id 's' \(SELL\) to -4[0-9.]+ \$ in the bar "
                                          r"at 2012-06-21 15:57:00-04:00"):
         ex.simulate(orders, ex.twap([200], 2), bars, LinearImpact(g=50.0), forecast="same_session", max_participation=None)
+
+
+def test_a_coarse_profile_keeps_its_bin_length_on_finer_bars():
+    # A 5-minute VWAP profile on 1-minute bars releases every 5 minutes, over the whole session
+    # (not 78 one-minute bins ending at 10:48).
+    mkt = ex.load_market("1min", "AMZN")
+    prof = ex.volume_profile(mkt.to_bars(), "5min")
+    t0 = pd.Timestamp("2012-06-21 09:30", tz=TZ)
+    o = orders_frame(order_id=[1], ticker="AMZN", side=["BUY"], quantity=[7_800], decision_time=[t0])
+    res = ex.simulate(o, ex.vwap([7_800], prof), mkt, max_participation=None)
+    assert res.fills["time"].max() >= pd.Timestamp("2012-06-21 15:55", tz=TZ)

@@ -24,19 +24,25 @@ from .._validation import (
     check_timedelta,
     row_label,
 )
-from ._files import bundled_pair, find_data_dir
+from ._files import TICKERS, bundled_pair, find_data_dir
 from ._lobster import _MAX_PRICE, _check_tickers, _read_cached
 
 __all__ = ["make_bars", "load_bars"]
 
 
-def _session_bins(day: pd.Timestamp, freq: pd.Timedelta) -> pd.DatetimeIndex:
-    """Start times of the ``freq`` bins of the session on ``day`` (a naive date), New York time."""
+def _session_bins(day: pd.Timestamp, freq: pd.Timedelta, typed: object = None) -> pd.DatetimeIndex:
+    """Start times of the ``freq`` bins of the session on ``day`` (a naive date), New York time.
+
+    ``typed`` is what the user passed (``"1D"``), echoed in the error instead of ``freq``.
+    """
     length = SESSION_LENGTH
     if length % freq != pd.Timedelta(0):
-        shown = f"{int(freq.total_seconds() // 60)}min" if freq.total_seconds() % 60 == 0 else str(freq)
+        shown = typed if isinstance(typed, str) else _show_span(freq)
         minutes = int(length / pd.Timedelta("1min"))
-        raise ValueError(f"freq == '{shown}', must divide the {minutes / 60:g}-hour session ({minutes} minutes) evenly.")
+        raise ValueError(
+            f"freq == {shown!r}, must divide the {minutes / 60:g}-hour session ({minutes} minutes) evenly"
+            + ("; for one bar per session use '390min'." if freq > length else ".")
+        )
     start = day.tz_localize(TIMEZONE) + SESSION_OPEN
     return pd.date_range(start, periods=int(length // freq), freq=freq).as_unit("ns")
 
@@ -194,7 +200,7 @@ def make_bars(
         q_day = q_time.normalize()
         days = t_day.unique().union(q_day.unique())
         for day in days:
-            bins = _session_bins(pd.Timestamp(day.date()), td)
+            bins = _session_bins(pd.Timestamp(day.date()), td, freq)
             edges = np.append(bins.asi8, bins.asi8[-1] + td.value)
             in_day = np.asarray(t_day == day)
             ti = t_ns.asi8[in_day]
@@ -328,7 +334,17 @@ def load_bars(
     >>> len(bars), int((bars["volume"] == 0).sum())
     (390, 5)
     """
-    td = _parse_freq(freq)
+    try:
+        td = _parse_freq(freq)
+    except ValueError:
+        word = freq.strip() if isinstance(freq, str) else ""
+        if word.isalpha() and (word.isupper() or word.upper() in TICKERS):  # a ticker where the bar length goes
+            raise ValueError(
+                f"freq == {freq!r}, must be a bar length such as '1min' or '5min'; the tickers come second, "
+                f"as in load_bars('1min', {word.upper()!r})."
+            ) from None
+        raise
+    _session_bins(pd.Timestamp("2000-01-03"), td, freq)  # freq must divide the session, before any file is read
     chosen = _check_tickers(tickers)
     directory = find_data_dir(data_dir)
     pairs = [bundled_pair(t, 1, directory, verify) for t in chosen]

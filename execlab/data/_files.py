@@ -361,18 +361,29 @@ def _parse_name(path: Path) -> dict | None:
     }
 
 
+def _no_directories(paths: Iterable[Path], where: str) -> None:
+    """A directory under a LOBSTER file's name is an error, not a file silently skipped."""
+    for p in paths:
+        if p.is_dir():
+            raise IsADirectoryError(f"{p} in {where} is a directory, not a LOBSTER file.")
+
+
 def _source_files(source: object) -> tuple[list[Path], str, str]:
     """(files, kind: 'directory', 'pattern' or 'list', description for messages)."""
     if isinstance(source, (str, os.PathLike)):
         text = os.fspath(source)
         path = Path(text).expanduser()
         if path.is_dir():
-            files = sorted(p for p in path.iterdir() if p.is_file() and LOBSTER_NAME.match(p.name))
+            named = sorted(p for p in path.iterdir() if LOBSTER_NAME.match(p.name))
+            _no_directories(named, f"directory {text}")
+            files = [p for p in named if p.is_file()]
             if not files:
                 raise FileNotFoundError(f"no LOBSTER files in directory {text} (names like {_NAME_FORM}).")
             return files, "directory", f"directory {text}"
         if any(c in text for c in "*?["):
-            files = sorted(Path(p) for p in _glob.glob(os.path.expanduser(text)) if os.path.isfile(p))
+            matched = sorted(Path(p) for p in _glob.glob(os.path.expanduser(text)))
+            _no_directories((p for p in matched if LOBSTER_NAME.match(p.name)), f"pattern {text!r}")
+            files = [p for p in matched if p.is_file()]
             if not files:
                 raise FileNotFoundError(f"no files match the pattern {text!r}.")
             return files, "pattern", f"pattern {text!r}"
@@ -385,6 +396,7 @@ def _source_files(source: object) -> tuple[list[Path], str, str]:
             if not isinstance(p, (str, os.PathLike)):
                 raise TypeError(f"source holds {type(p).__name__} {p!r}; it must hold file paths (str or Path).")
             path = Path(p).expanduser()
+            _no_directories([path], "the list of files")
             if not path.is_file():
                 raise FileNotFoundError(f"LOBSTER file not found: {p}")
             files.append(path)
@@ -428,6 +440,9 @@ def scan_lobster(source: str | os.PathLike | Iterable[str | os.PathLike], level:
         two time windows), a message file lacks its orderbook file or the
         reverse, a pattern or list names a file that is not a LOBSTER file,
         or a file name holds an impossible date or time window.
+    IsADirectoryError
+        If an entry with a LOBSTER file's name (in the directory, matching
+        the pattern or in the list) is a directory.
     TypeError
         If ``source`` is not a path, pattern or list of paths.
 

@@ -7,10 +7,7 @@ files found by :func:`~execlab.data.find_data_dir`.
 
 from __future__ import annotations
 
-import bz2
 import functools
-import gzip
-import lzma
 import os
 import re
 from dataclasses import dataclass
@@ -20,23 +17,17 @@ import numpy as np
 import pandas as pd
 
 from .._calendar import TIMEZONE
+from .._lobster_read import EMPTY_ASK as _EMPTY_ASK
+from .._lobster_read import EMPTY_BID as _EMPTY_BID
+from .._lobster_read import MAX_PRICE as _MAX_PRICE  # noqa: F401 - make_bars' price bound
+from .._lobster_read import HALT_CODES, PRICE_SCALE as _PRICE_SCALE
+from .._lobster_read import check_crossed, check_header, read_all, to_numpy
 from .._validation import check_choice
 from ._files import TICKERS, bundled_pair, find_data_dir
 
 __all__ = ["LobsterDay", "read_lobster", "load_trades", "load_quotes"]
 
-# LOBSTER writes these for an empty side of the book (dollars x 10,000).
-_EMPTY_ASK = 9999999999
-_EMPTY_BID = -9999999999
-_PRICE_SCALE = 10_000.0
-_MESSAGE_COLUMNS = ["seconds", "type", "order_id", "size", "price", "direction"]
-# LOBSTER's own names for the message columns, used in error messages.
-_MESSAGE_NAMES = dict(zip(_MESSAGE_COLUMNS, ["Time", "Type", "OrderID", "Size", "Price", "Direction"]))
-# Largest real price in dollars; LOBSTER's empty-side dummies are +/-999999.9999 after scaling.
-_MAX_PRICE = 999_999.0
 _FILE_RE = re.compile(r"(?P<ticker>[A-Za-z0-9.\-]+)_(?P<date>\d{4}-\d{2}-\d{2})_\d+_\d+_(message|orderbook)_(?P<level>\d+)")
-# pandas infers these compressions from the extension; the header sniff must open them the same way.
-_OPENERS = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
 
 
 @dataclass(frozen=True, repr=False)
@@ -79,51 +70,14 @@ class LobsterDay:
         )
 
 
-def _has_header(path: Path, what: str) -> bool:
-    opener = _OPENERS.get(path.suffix.lower(), open)
-    with opener(path, "rt") as fh:
-        line = fh.readline().strip()
-    if not line:
-        raise ValueError(f"{what} file {path.name} is empty.")
-    first = line.split(",")[0]
-    try:
-        float(first)
-    except ValueError:
-        return True
-    return False
-
-
-def _read_numeric_csv(path: Path, names: list[str] | None, what: str) -> pd.DataFrame:
-    header = 0 if _has_header(path, what) else None
-    try:
-        df = pd.read_csv(path, header=header, dtype=np.float64, engine="c")
-    except ValueError as exc:  # a non-numeric cell below the header
-        raise ValueError(f"{what} file {path.name} holds a value that is not a number: {exc}") from None
-    if names is not None:
-        if df.shape[1] != len(names):
-            raise ValueError(f"{what} file {path.name} has {df.shape[1]} columns, expected {len(names)}.")
-        df.columns = names
-    if len(df) == 0:
-        raise ValueError(f"{what} file {path.name} is empty.")
-    return df
-
-
-def _check_finite(df: pd.DataFrame, path: Path, what: str, labels: dict[str, str] | None = None) -> None:
-    """Every cell of a LOBSTER file is a number; a blank or NaN is a damaged file."""
-    vals = df.to_numpy()
-    bad = ~np.isfinite(vals)
-    if bad.any():
-        row, col = (int(i[0]) for i in np.nonzero(bad))
-        name = df.columns[col]
-        name = (labels or {}).get(name, name)
-        raise ValueError(f"{what} file {path.name} column {name!r} has {vals[row, col]} at row {row}; LOBSTER files hold only numbers.")
-
-
 def read_lobster(
     message_file: str | Path,
     orderbook_file: str | Path,
     date: str | None = None,
     ticker: str | None = None,
+    *,
+    header: bool | None = None,
+    crossed: str = "raise",
 ) -> LobsterDay:
     """Parse a LOBSTER message file and its orderbook file.
 
@@ -140,6 +94,21 @@ def read_lobster(
         Trading date ``YYYY-MM-DD``; read from the file name when omitted.
     ticker : str, optional
         Ticker symbol; read from the file name when omitted.
+    header : bool, optional
+        Whether each file's first line is a header row.  By default (None) it
+        is one only if it spells LOBSTER's column names
+        (``Time,Type,OrderID,Size,Price,Direction`` and
+        ``Ask Price 1,Ask Size 1,Bid Price 1,Bid Size 1,...``; case, spaces
+        and underscores are free, the names are not); any other first line is
+        data, so a corrupt first cell is an error at row 0 rather than a
+        silently lost event.  ``True`` skips a first line of other names
+        (and refuses one of numbers); ``False`` reads the first line as data.
+        A UTF-8 byte-order mark is dropped in every case.
+    crossed : {"raise", "drop"}, default "raise"
+        A crossed or locked best quote (best bid >= best ask, both sides
+        present) outside a trading halt is an error; ``"drop"`` keeps the
+        row in ``events`` but leaves it out of ``quotes``, as the rows of a
+        halt are.
 
     Returns
     -------
@@ -151,11 +120,25 @@ def read_lobster(
     ------
     FileNotFoundError
         If a file does not exist.
+    IsADirectoryError
+        If a file is a directory.
+    TypeError
+        If ``header`` is not True, False or None.
     ValueError
-        If a file is empty or holds a blank/non-numeric cell, the files differ
-        in length, the date or ticker cannot be found, the timestamps decrease
-        or lie outside the day, an event type or direction is unknown, or a
-        price or size is negative where it must not be.
+        If the date or ticker cannot be found, ``crossed`` is not an option,
+        or a file breaks a rule of the LOBSTER format; the message names the
+        file, the row (counted from 0 below any header), the column and the
+        value.  The rules: a file is text (not binary, not compressed data
+        under a ``.csv`` name) and not empty, both files have as many rows,
+        every cell is a finite number; ``Time`` lies in ``[0, 86400)`` and
+        never decreases; ``Direction`` is 1 or -1; sizes are whole shares in
+        ``[0, 10^12)`` and order ids whole numbers below :math:`2^{53}`
+        (checked before any cast to int64, so ``1e19`` cannot wrap); a book
+        price is positive and below $999,999 or LOBSTER's empty-level value
+        (+/-9999999999), with size 0 beside it (a size there is reported,
+        not zeroed); ``Type`` is 1 to 7; a halt (type 7) has ``Price`` -1, 0
+        or 1; an execution has a positive price and size; the book is not
+        crossed or locked outside a halt (see ``crossed``).
 
     Notes
     -----
@@ -166,21 +149,29 @@ def read_lobster(
     trade.  During a halt (type 7 with price -1 until the resume message with
     price 1) quotes are dropped.
 
+    The files are parsed and checked by the code that
+    :func:`execlab.market_from_lobster` runs over many files
+    (``execlab/_lobster_read.py``, ``execlab/_lobster_checks.py``), so the
+    two readers accept and reject the same files with the same messages;
+    only the check that message times lie inside the window of the file's
+    name is the market builder's alone.  Parsing uses pyarrow's CSV reader
+    when installed, else pandas' C parser.
+
     References
     ----------
     Huang, R. and Polak, T. (2011). LOBSTER: Limit order book reconstruction
     system. SSRN working paper 1977207; file formats at
     https://lobsterdata.com/info/DataStructure.php.
 
-    Both files are parsed by pandas' C parser into float64 in one pass
-    (about 0.1 s for the 118,497 events of the AAPL sample); a
-    ``.csv.gz`` costs the decompression on top.
-
     Examples
     --------
-    >>> from execlab.data import bundled_files
-    >>> f = bundled_files(level=1).set_index("ticker")
-    >>> day = read_lobster(f.loc["AMZN", "message_file"], f.loc["AMZN", "orderbook_file"])
+    Any pair of files; here the sample's, from the directory execlab finds
+    (``data_dir=``, ``$EXECLAB_DATA``, ``data/lobster``, ``../shared/data/lobster``):
+
+    >>> from execlab.data import bundled_files, find_data_dir
+    >>> d = find_data_dir()
+    >>> day = read_lobster(d / "AMZN_2012-06-21_34200000_57600000_message_1.csv",
+    ...                    d / "AMZN_2012-06-21_34200000_57600000_orderbook_1.csv")
     >>> day
     LobsterDay(ticker='AMZN', date='2012-06-21', levels=1, events=57,515, trades=11,419, halts=0)
     >>> f10 = bundled_files(level=10).iloc[0]
@@ -188,6 +179,7 @@ def read_lobster(
     10
     """
     message_file, orderbook_file = Path(message_file), Path(orderbook_file)
+    header, crossed = check_header(header), check_crossed(crossed)
     for p in (message_file, orderbook_file):
         if not p.exists():
             raise FileNotFoundError(f"LOBSTER file not found: {p}")
@@ -213,118 +205,57 @@ def read_lobster(
     if day is pd.NaT or day.tz is not None or day != day.normalize():
         raise ValueError(f"date == {date!r}, must be a calendar date such as '2012-06-21' (no time, no time zone).")
 
-    msg = _read_numeric_csv(message_file, _MESSAGE_COLUMNS, "message")
-    book = _read_numeric_csv(orderbook_file, None, "orderbook")
-    if book.shape[1] % 4:
-        raise ValueError(f"orderbook file {orderbook_file.name} has {book.shape[1]} columns, not a multiple of 4.")
-    levels = book.shape[1] // 4
-    if len(book) != len(msg):
-        raise ValueError(
-            f"message file has {len(msg)} rows but orderbook file has {len(book)}; they must match."
-        )
-    _check_finite(msg, message_file, "message", _MESSAGE_NAMES)
-    secs = msg["seconds"].to_numpy()
-    outside = (secs < 0) | (secs >= 86_400)
-    if outside.any():
-        pos = int(np.flatnonzero(outside)[0])
-        raise ValueError(f"message column 'Time' has {secs[pos]} at row {pos}; must be seconds after midnight in [0, 86400).")
-    if (np.diff(secs) < 0).any():
-        pos = int(np.flatnonzero(np.diff(secs) < 0)[0]) + 1
-        raise ValueError(f"message column 'Time' decreases at row {pos}: {secs[pos - 1]} then {secs[pos]}.")
-    book_cols = []
-    for k in range(1, levels + 1):
-        book_cols += [f"ask_price_{k}", f"ask_size_{k}", f"bid_price_{k}", f"bid_size_{k}"]
-    book.columns = book_cols
-    _check_finite(book, orderbook_file, "orderbook")
-    direction = msg["direction"].to_numpy()
-    bad_dir = (direction != 1) & (direction != -1)
-    if bad_dir.any():
-        pos = int(np.flatnonzero(bad_dir)[0])
-        raise ValueError(f"message column 'Direction' has {direction[pos]} at row {pos}; must be 1 (buy) or -1 (sell).")
-    neg = msg["size"].to_numpy() < 0
-    if neg.any():
-        pos = int(np.flatnonzero(neg)[0])
-        raise ValueError(f"message column 'Size' has {msg['size'].iat[pos]} at row {pos}; must be >= 0.")
-    for k in range(1, levels + 1):
-        for side, dummy in (("ask", _EMPTY_ASK), ("bid", _EMPTY_BID)):
-            px = book[f"{side}_price_{k}"].to_numpy()
-            sz = book[f"{side}_size_{k}"].to_numpy()
-            bad_px = (px != dummy) & ((px <= 0) | (np.abs(px) >= _MAX_PRICE * _PRICE_SCALE))
-            if bad_px.any():
-                pos = int(np.flatnonzero(bad_px)[0])
-                raise ValueError(
-                    f"orderbook column '{side}_price_{k}' has {px[pos]} at row {pos}; must be > 0 "
-                    f"(dollars x 10,000) or LOBSTER's empty-side value {dummy}."
-                )
-            if (sz < 0).any():
-                pos = int(np.flatnonzero(sz < 0)[0])
-                raise ValueError(f"orderbook column '{side}_size_{k}' has {sz[pos]} at row {pos}; must be >= 0.")
+    files = pd.DataFrame({"message_file": [message_file], "orderbook_file": [orderbook_file],
+                          "start_ms": [0], "end_ms": [86_400_000]})
+    cols = read_all(files, header=header, crossed=crossed, bars=False)  # every rule checked; see _lobster_checks
+    secs, etype, size, price, direction = (to_numpy(c) for c in cols.message)
+    book = [to_numpy(c).astype(np.float64) for c in _book_columns(cols)]
+    levels = len(book) // 4
 
     # Nanosecond timestamps from seconds-after-midnight, built on the date in New York.
-    ns = np.round(secs * 1e9).astype(np.int64)
     midnight = day.tz_localize(TIMEZONE)
-    time = pd.DatetimeIndex(midnight + pd.to_timedelta(ns, unit="ns")).as_unit("ns")
-
+    time = pd.DatetimeIndex(midnight + pd.to_timedelta(cols.clock, unit="ns")).as_unit("ns")
+    # Whole numbers in range (checked), so these casts are exact.
+    etype = etype.astype(np.int64)
     events = pd.DataFrame(
         {
             "time": time,
-            "type": msg["type"].astype(np.int64).to_numpy(),
-            "order_id": msg["order_id"].astype(np.int64).to_numpy(),
-            "size": msg["size"].to_numpy(),
-            "price": msg["price"].to_numpy() / _PRICE_SCALE,
-            "direction": msg["direction"].astype(np.int64).to_numpy(),
+            "type": etype,
+            "order_id": to_numpy(cols.order_ids[0]).astype(np.int64),
+            "size": size.astype(np.float64),
+            "price": price / _PRICE_SCALE,
+            "direction": direction.astype(np.int64),
         }
     )
-    for k in range(1, levels + 1):
-        ap = book[f"ask_price_{k}"].to_numpy()
-        bp = book[f"bid_price_{k}"].to_numpy()
-        empty_ask = ap >= _EMPTY_ASK
-        empty_bid = bp <= _EMPTY_BID
-        events[f"ask_price_{k}"] = np.where(empty_ask, np.nan, ap / _PRICE_SCALE)
-        events[f"ask_size_{k}"] = np.where(empty_ask, 0.0, book[f"ask_size_{k}"].to_numpy())
-        events[f"bid_price_{k}"] = np.where(empty_bid, np.nan, bp / _PRICE_SCALE)
-        events[f"bid_size_{k}"] = np.where(empty_bid, 0.0, book[f"bid_size_{k}"].to_numpy())
+    for k in range(levels):
+        ap, asz, bp, bsz = book[4 * k: 4 * k + 4]
+        # An empty level is NaN (its size is 0, checked), never a +/-999999.9999 price.
+        events[f"ask_price_{k + 1}"] = np.where(ap == _EMPTY_ASK, np.nan, ap / _PRICE_SCALE)
+        events[f"ask_size_{k + 1}"] = asz
+        events[f"bid_price_{k + 1}"] = np.where(bp == _EMPTY_BID, np.nan, bp / _PRICE_SCALE)
+        events[f"bid_size_{k + 1}"] = bsz
 
-    etype = events["type"].to_numpy()
-    unknown = ~np.isin(etype, [1, 2, 3, 4, 5, 6, 7])
-    if unknown.any():
-        pos = int(np.flatnonzero(unknown)[0])
-        raise ValueError(f"message column 'Type' has unknown event type {etype[pos]} at row {pos}.")
-
-    # Halts: type 7 messages carry price -1 (halt), 0 (quoting), 1 (resume) in the raw file.
+    # Halts: type 7 messages carry price -1 (halt), 0 (quoting), 1 (resume), checked.
     is_halt = etype == 7
-    halt_code = msg["price"].to_numpy()[is_halt]
     halts = pd.DataFrame(
         {
             "time": time[is_halt],
-            "state": pd.Series(halt_code).map({-1.0: "halt", 0.0: "quote", 1.0: "resume"}).fillna("unknown").to_numpy(),
+            "state": pd.Series(price[is_halt]).map({float(c): s for c, s in HALT_CODES.items()}).to_numpy(dtype=object),
         }
     )
-    # Inside a halt (after a -1, before the next 1) nothing is a tradable quote.
-    halt_flag = np.zeros(len(events), dtype=np.int8)
-    halt_flag[np.flatnonzero(is_halt)] = np.where(halt_code == -1, 1, np.where(halt_code == 1, -1, 0))
-    state = np.cumsum(halt_flag)
-    halted = (state > 0) | is_halt
-
-    ex = np.isin(etype, [4, 5])
-    trade_price = events["price"].to_numpy()[ex]
-    trade_size = events["size"].to_numpy()[ex]
-    if ex.any() and ((trade_price <= 0) | (trade_size <= 0)).any():
-        bad = np.flatnonzero(ex)[(trade_price <= 0) | (trade_size <= 0)][0]
-        raise ValueError(
-            f"execution at row {bad} has price {events['price'].iat[bad]} and size {events['size'].iat[bad]}; both must be > 0."
-        )
+    ex = cols.executions
     trades = pd.DataFrame(
         {
             "ticker": ticker,
             "time": time[ex],
-            "price": trade_price,
-            "size": trade_size.astype(np.int64),
+            "price": cols.execution_price / _PRICE_SCALE,
+            "size": cols.execution_size.astype(np.int64),
             "sign": -events["direction"].to_numpy()[ex],
             "hidden": etype[ex] == 5,
         }
     )
-    keep = ~halted
+    # Inside a halt (after a -1, before the next 1), and with crossed="drop" on a crossed book, no quote.
+    keep = slice(None) if cols.quoted is None else cols.quoted
     quotes = pd.DataFrame(
         {
             "ticker": ticker,
@@ -344,6 +275,13 @@ def read_lobster(
         quotes=quotes.reset_index(drop=True),
         halts=halts,
     )
+
+
+def _book_columns(cols) -> list:
+    """Every orderbook column of a one-file read, in file order."""
+    by_number = dict(cols.book_rest[0])
+    by_number[0], by_number[2] = cols.book
+    return [by_number[j] for j in range(len(by_number))]
 
 
 def _check_tickers(tickers: str | list[str] | tuple[str, ...] | None) -> list[str]:

@@ -18,25 +18,43 @@ from ._bars import _check_bars, _parse_freq, _session_bins, _show_span
 __all__ = ["volume_profile", "profile_forecast", "ProfileForecast", "daily_stats"]
 
 
-def _profile_matrix(bars: pd.DataFrame, freq: str | pd.Timedelta) -> tuple[pd.DataFrame, pd.Index]:
-    """(ticker-day x bin) fractions of each ticker-day's volume."""
-    td = _parse_freq(freq)
+def _profile_matrix(
+    bars: pd.DataFrame, freq: str | pd.Timedelta | None
+) -> tuple[pd.DataFrame, pd.Index, pd.Timedelta]:
+    """(ticker-day x bin) fractions of each ticker-day's volume, the bin labels and the bin length.
+
+    ``freq=None`` uses the bars' own length.
+    """
+    if freq is not None:  # a bad freq is named before the bars are read
+        td = _parse_freq(freq)
+        _session_bins(pd.Timestamp("2000-01-03"), td, freq)  # checks that freq divides the session
     ticker, t, vol = _check_bars(bars)
     offset = t - t.normalize()
     if ((offset < SESSION_OPEN) | (offset >= SESSION_CLOSE)).any():
         pos = int(np.flatnonzero((offset < SESSION_OPEN) | (offset >= SESSION_CLOSE))[0])
         raise ValueError(f"bars column 'time' has {t[pos]} outside the 09:30-16:00 session.")
-    _session_bins(pd.Timestamp("2000-01-03"), td)  # checks that freq divides the session
     session = SESSION_LENGTH.value
     since_open = (offset - SESSION_OPEN).as_unit("ns").asi8  # ns after 09:30
-    # Bars on a complete grid coarser than (or not dividing) freq cannot be split into profile bins:
-    # 30-minute bars put into 5-minute bins would fill every sixth bin and leave the rest empty.
-    spacing = int(np.gcd.reduce(since_open)) if since_open.size else 0
-    if spacing and td.value % spacing and session % spacing == 0 and np.unique(since_open).size == session // spacing:
-        raise ValueError(
-            f"freq == {str(freq)!r} is not a multiple of the bars' length ({_show_span(pd.Timedelta(spacing))}); "
-            "a volume profile cannot split a bar's volume. Use a freq that the bar length divides."
-        )
+    # The bars' length: the longest span that divides the session and every bar's offset from
+    # the open (bars missing from the frame leave it unchanged; they count as zero volume).
+    spacing = int(np.gcd.reduce(np.append(since_open, session)))
+    if freq is None:
+        td = pd.Timedelta(spacing)
+        if spacing % 1_000_000_000:
+            raise ValueError(
+                f"bars column 'time' is not on a grid of whole seconds from 09:30 (e.g. {t[int(np.flatnonzero(since_open % 1_000_000_000)[0])]}), "
+                "so the bar length cannot be read off it; pass freq= (e.g. '1min')."
+            )
+    else:
+        # Bars coarser than (or not dividing) freq cannot be split into profile bins:
+        # 30-minute bars put into 5-minute bins would fill every sixth bin and leave the rest empty.
+        full_grid = np.unique(since_open).size == session // spacing
+        if td.value % spacing and full_grid:
+            raise ValueError(
+                f"freq == {str(freq)!r} is not a multiple of the bars' length ({_show_span(pd.Timedelta(spacing))}); "
+                "a volume profile cannot split a bar's volume. Use a freq that the bar length divides, "
+                "or leave freq out to use the bars' own length."
+            )
     bin_no = since_open // td.value
     n_bins = int(SESSION_LENGTH // td)
     key = pd.DataFrame({"ticker": ticker, "day": t.normalize().date, "bin": bin_no, "volume": vol})
@@ -50,7 +68,7 @@ def _profile_matrix(bars: pd.DataFrame, freq: str | pd.Timedelta) -> tuple[pd.Da
     labels = pd.Index(
         [(pd.Timestamp("2000-01-01") + SESSION_OPEN + i * td).time() for i in range(n_bins)], name="bin_start"
     )
-    return frac, labels
+    return frac, labels, td
 
 
 def _smooth(p: np.ndarray, window: int | None) -> np.ndarray:
@@ -69,7 +87,7 @@ def _smooth(p: np.ndarray, window: int | None) -> np.ndarray:
 
 def volume_profile(
     bars: pd.DataFrame,
-    freq: str | pd.Timedelta = "5min",
+    freq: str | pd.Timedelta | None = None,
     smooth: int | None = None,
 ) -> pd.Series:
     r"""Fraction of the session's volume traded in each intraday bin.
@@ -81,9 +99,11 @@ def volume_profile(
         any length that divides ``freq`` (e.g. one-minute bars for a
         five-minute profile), one row per ticker and bar; bins missing from
         the frame count as zero volume.
-    freq : str or Timedelta, default "5min"
+    freq : str or Timedelta, optional
         Profile bin length; must divide the 09:30-16:00 session and be a
-        multiple of the bar length.
+        multiple of the bar length.  By default the bars' own length (one bin
+        per bar: 390 bins from one-minute bars), so that a VWAP schedule
+        built on the profile lines up with the bars it is simulated on.
     smooth : int, optional
         Width (in profile bins) of a centered moving average applied after
         averaging; a few stock-days are noisy, and smoothing trades a little
@@ -93,7 +113,10 @@ def volume_profile(
     -------
     Series
         Indexed by bin start time of day (``bin_start``, New York time),
-        non-negative, sums to 1 (a fraction of the session's volume).
+        non-negative, sums to 1 (a fraction of the session's volume).  The
+        bin length is kept in ``.attrs["bin_duration"]``;
+        :func:`execlab.vwap` reads it (or the index) so each bin is released
+        at its own time of day.
 
     Raises
     ------
@@ -129,15 +152,20 @@ def volume_profile(
     Examples
     --------
     >>> from execlab.data import load_bars
-    >>> p = volume_profile(load_bars("1min"), "30min")
-    >>> len(p), round(float(p.sum()), 12)
-    (13, 1.0)
+    >>> bars = load_bars("1min")
+    >>> p = volume_profile(bars)                 # one bin per bar
+    >>> len(p), p.attrs["bin_duration"], round(float(p.sum()), 12)
+    (390, Timedelta('0 days 00:01:00'), 1.0)
+    >>> len(volume_profile(bars, "30min"))       # coarser bins add up whole bars
+    13
     """
     if smooth is not None:
         smooth = int(check_scalar(smooth, "smooth", min_val=1, integer=True))
-    frac, labels = _profile_matrix(bars, freq)
+    frac, labels, td = _profile_matrix(bars, freq)
     p = _smooth(frac.to_numpy().mean(axis=0), smooth)
-    return pd.Series(p, index=labels, name="volume_fraction")
+    out = pd.Series(p, index=labels, name="volume_fraction")
+    out.attrs["bin_duration"] = td
+    return out
 
 
 @dataclass(frozen=True)
@@ -165,7 +193,7 @@ class ProfileForecast:
 
 def profile_forecast(
     bars: pd.DataFrame,
-    freq: str | pd.Timedelta = "5min",
+    freq: str | pd.Timedelta | None = None,
     smooth: int | None = None,
 ) -> ProfileForecast:
     r"""Forecast each ticker's profile from the other tickers, and score it.
@@ -178,8 +206,9 @@ def profile_forecast(
     ----------
     bars : DataFrame
         ``ticker, time, volume`` bars, as for :func:`volume_profile`.
-    freq : str or Timedelta, default "5min"
-        Profile bin length.
+    freq : str or Timedelta, optional
+        Profile bin length; by default the bars' own length, as in
+        :func:`volume_profile`.
     smooth : int, optional
         Moving-average width (profile bins) applied to the forecast only; the
         realized profile it is scored against is never smoothed.
@@ -217,7 +246,7 @@ def profile_forecast(
     """
     if smooth is not None:
         smooth = int(check_scalar(smooth, "smooth", min_val=1, integer=True))
-    frac, labels = _profile_matrix(bars, freq)
+    frac, labels, _ = _profile_matrix(bars, freq)
     tickers = frac.index.get_level_values("ticker").unique()
     if len(tickers) < 2:
         raise ValueError(f"profile_forecast needs at least two tickers, got {list(tickers)}.")

@@ -39,7 +39,8 @@ Bouchaud, J.-P. (2011). Anomalous price impact and the critical nature of
 liquidity in financial markets. *Physical Review X*, 1, 021006.
 """
 
-from ._calibration import ImpactFit, fit_impact
+from ._calibration import ImpactFit, ImpactWarning, fit_impact
+from ._coverage import COVERAGE_TRUTHS, coverage_study
 from ._flow import TradeFlowFit, fit_trade_flow, trade_flow_impact
 from ._models import PUBLISHED, AlmgrenChrissImpact, LinearImpact, PowerLawImpact, SquareRootImpact
 from ._ofi import OFIFit, fit_ofi, order_flow_imbalance
@@ -50,6 +51,7 @@ __all__ = [
     "LinearImpact",
     "AlmgrenChrissImpact",
     "ImpactFit",
+    "ImpactWarning",
     "fit_impact",
     "trade_flow_impact",
     "fit_trade_flow",
@@ -58,4 +60,6 @@ __all__ = [
     "fit_ofi",
     "OFIFit",
     "PUBLISHED",
+    "coverage_study",
+    "COVERAGE_TRUTHS",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -15,12 +16,52 @@ from .._calendar import SESSION_LENGTH
 from .._orders import side_to_sign
 from .._validation import check_choice, check_frame, check_numeric_column, check_scalar
 from ..schedules import Schedule
+from ._intervals import bootstrap_draws, profile_intervals
 from ._likelihood import _ac_spec, _fit_nls, _power_spec
 from ._models import AlmgrenChrissImpact, LinearImpact, PowerLawImpact, SquareRootImpact, _ImpactModel
 
 _MODELS = ("power", "sqrt", "linear", "almgren_chriss")
 _OLS_COV = ("nonrobust", "HC0", "HC1", "HC2", "HC3")
 _MLE_COV = ("nonrobust", "HC0")
+_CI_METHODS = ("profile", "wald", "bootstrap")
+_CI_LABEL = {
+    "profile": "profile: robust score test inverted, other parameters re-estimated at each value",
+    "wald": "Wald: estimate +- z * standard error",
+    "bootstrap": "pairs bootstrap, percentile",
+}
+
+
+class ImpactWarning(UserWarning):
+    """An impact fit that returned, but with little information in a parameter."""
+
+
+def _check_rng(rng: object) -> np.random.Generator:
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, (int, np.integer)) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise TypeError(f"rng must be a numpy.random.Generator or an int seed, got {type(rng).__name__}.")
+
+
+def _score_interval_one_regressor(y: np.ndarray, g: np.ndarray, alpha: float) -> tuple[float, float]:
+    r"""Robust score interval of b in y = b g + e, in closed form.
+
+    :math:`LM(c) = (\sum (y - c g) g)^2 / \sum (y - c g)^2 g^2 \le \chi^2_1` is a
+    quadratic inequality in :math:`c`; unbounded when the leading coefficient
+    is not positive.
+    """
+    from scipy import stats
+
+    crit = float(stats.chi2.ppf(1.0 - alpha, 1))
+    A, B = float(g @ y), float(g @ g)
+    g2 = g * g
+    D, E, F = float(g2 @ (y * y)), float(g2 @ (g * y)), float(g2 @ g2)
+    a, b, c = B * B - crit * F, -2.0 * (A * B - crit * E), A * A - crit * D
+    disc = b * b - 4 * a * c
+    if not a > 0 or disc < 0:
+        return -np.inf, np.inf
+    root = np.sqrt(disc)
+    return (-b - root) / (2 * a), (-b + root) / (2 * a)
 
 
 def _fast_numeric_column(df: pd.DataFrame, column: str, name: str, *, min_val: float | None = None,
@@ -141,6 +182,12 @@ class ImpactFit:
         The arrays used: ``participation`` (Q/V), ``sigma``, ``cost_bps``,
         ``y`` (cost / sigma) and ``duration`` where known (built on first use
         from ``arrays``).
+    ci_method : {"profile", "wald"}
+        The default method of :meth:`conf_int` and :meth:`summary`.
+    weak : dict
+        Parameters the data say little about, with the reason (empty when
+        every parameter is pinned down); :func:`fit_impact` warns with an
+        :class:`ImpactWarning` for each.
     """
 
     model: _ImpactModel
@@ -148,6 +195,29 @@ class ImpactFit:
     kind: str
     arrays: dict = field(repr=False)
     names: list[str] = field(default_factory=list)
+    ci_method: str = "profile"
+    alpha: float = 1.0
+    weak: dict = field(default_factory=dict)
+    _ci_cache: dict = field(default_factory=dict, repr=False)
+
+    def _spec(self, idx: np.ndarray | None = None):
+        x = self.arrays["participation"] if idx is None else self.arrays["participation"][idx]
+        if self.kind == "power":
+            return _power_spec(x)
+        T = self.arrays["duration"] if idx is None else self.arrays["duration"][idx]
+        return _ac_spec(x, x / T, self.alpha)
+
+    @property
+    def reference(self) -> float | None:
+        r"""The reference size x0 = median Q/V of the executions (power laws; ``None`` for Almgren-Chriss).
+
+        ``Y`` is the cost at Q/V = 1, far outside the data; the cost at x0,
+        :math:`Y x_0^\delta` (``Y_ref`` in :meth:`summary`), is what the data
+        measure best and is nearly uncorrelated with the exponent.
+        """
+        if self.kind == "almgren_chriss":
+            return None
+        return _median(self.arrays["participation"])
 
     @cached_property
     def data(self) -> pd.DataFrame:
@@ -184,17 +254,106 @@ class ImpactFit:
             return float(np.asarray(self.results.params)[-1])
         return float(np.sqrt(self.results.scale))
 
-    def conf_int(self, alpha: float = 0.05) -> pd.DataFrame:
-        """Confidence intervals, a DataFrame with ``lower``/``upper`` indexed by parameter."""
+    def conf_int(self, alpha: float = 0.05, method: str | None = None, *, n_boot: int = 999,
+                 rng: np.random.Generator | int | None = None) -> pd.DataFrame:
+        """Confidence intervals, a DataFrame with ``lower``/``upper`` indexed by parameter.
+
+        Parameters
+        ----------
+        alpha : float, default 0.05
+            1 - confidence level.
+        method : {"profile", "wald", "bootstrap"}, optional
+            Default :attr:`ci_method`.  ``"profile"``: the values of each
+            parameter that a heteroskedasticity-robust score test does not
+            reject, the other parameters re-estimated at each value (see
+            :mod:`execlab.impact._intervals`; closed form for the
+            one-coefficient fits).  Asymmetric where the likelihood is; an
+            exponent's interval is cut at 0 and may be ``inf`` above, a
+            prefactor's may be ``inf``: the data do not bound it.
+            ``"wald"``: estimate +- z times the robust standard error (the
+            intervals of statsmodels).  ``"bootstrap"``: percentile intervals
+            of ``n_boot`` pairs-bootstrap refits; needs ``rng``.
+        n_boot : int, default 999
+            Bootstrap replications.
+        rng : numpy.random.Generator or int
+            Randomness of the bootstrap (required there, ignored otherwise).
+
+        Notes
+        -----
+        The profile intervals of a likelihood fit on n rows take some hundred
+        passes over the data per parameter; they are computed on first use
+        and cached.  The bootstrap refits ``n_boot`` times.
+        """
         alpha = check_scalar(alpha, "alpha", min_val=0.0, max_val=1.0, include_min=False, include_max=False)
-        ci = np.asarray(self.results.conf_int(alpha))[: len(self.names)]
+        method = self.ci_method if method is None else method
+        check_choice(method, "method", _CI_METHODS)
+        k = len(self.names)
+        if method == "bootstrap":
+            if rng is None:
+                raise TypeError("conf_int(method='bootstrap') needs rng (a numpy.random.Generator or an int seed), "
+                                "so that the intervals can be reproduced.")
+            n_boot = int(check_scalar(n_boot, "n_boot", min_val=20, integer=True))
+            draws, _ = self._bootstrap(n_boot, _check_rng(rng))
+            ci = np.quantile(draws, [alpha / 2, 1 - alpha / 2], axis=0).T
+        else:
+            key = (method, alpha)
+            if key not in self._ci_cache:
+                self._ci_cache[key] = self._interval(method, alpha)
+            ci = self._ci_cache[key]
         return pd.DataFrame(ci, index=self.names, columns=["lower", "upper"])
 
-    def summary(self, alpha: float = 0.05):
-        """statsmodels ``Summary`` of the fit (the noise scale is the last row for likelihood fits)."""
-        xname = list(self.names) + (["scale"] if self.kind in ("power", "almgren_chriss") else [])
+    def _interval(self, method: str, alpha: float, which: list[int] | None = None) -> np.ndarray:
+        k = len(self.names)
+        if method == "wald":
+            return np.asarray(self.results.conf_int(alpha))[:k]
+        y = self.arrays["y"]
+        if self.kind in ("sqrt", "linear"):
+            g = np.asarray(self.results.model.exog)[:, 0]
+            return np.array([_score_interval_one_regressor(y, g, alpha)])
+        theta = np.asarray(self.results.params)[:k]
+        return profile_intervals(y, self._spec(), theta, np.asarray(self.bse), alpha, which)
+
+    def _bootstrap(self, n_boot: int, rng: np.random.Generator) -> tuple[np.ndarray, int]:
+        y = self.arrays["y"]
+        if self.kind in ("sqrt", "linear"):
+            g = np.asarray(self.results.model.exog)[:, 0]
+            return bootstrap_draws(y, None, y.size, n_boot, rng, linear_column=g)
+        draws, failed = bootstrap_draws(y, self._spec, y.size, n_boot, rng)
+        if draws.shape[0] < n_boot // 2:
+            raise ValueError(f"{failed} of {n_boot} bootstrap refits failed; the data do not identify the parameters.")
+        return draws, failed
+
+    def summary(self, alpha: float = 0.05, method: str | None = None, **kwargs):
+        """statsmodels ``Summary`` of the fit, with the intervals of ``method`` (default :attr:`ci_method`).
+
+        The noise scale is the last row for likelihood fits (Wald interval).
+        Below the table: the interval method, the cost at the reference size
+        (power laws) and any weakly identified parameter.  ``kwargs``
+        (``n_boot``, ``rng``) go to :meth:`conf_int`.
+        """
+        from statsmodels.iolib.summary import summary_params
+
+        method = self.ci_method if method is None else method
+        likelihood = self.kind in ("power", "almgren_chriss")
+        xname = list(self.names) + (["scale"] if likelihood else [])
         title = f"Impact fit: {self.kind} ({type(self.model).__name__}), cost / sigma"
-        return self.results.summary(yname="cost/sigma", xname=xname, title=title, alpha=alpha)
+        smry = self.results.summary(yname="cost/sigma", xname=xname, title=title, alpha=alpha)
+        ci = np.asarray(self.results.conf_int(alpha), dtype=np.float64).copy()
+        ci[: len(self.names)] = self.conf_int(alpha, method, **kwargs).to_numpy()
+        r = self.results
+        table = summary_params((r, np.asarray(r.params), np.asarray(r.bse), np.asarray(r.tvalues),
+                                np.asarray(r.pvalues), ci), yname="cost/sigma", xname=xname, alpha=alpha,
+                               use_t=bool(getattr(r, "use_t", False)))
+        smry.tables[1] = table
+        notes = [f"Intervals: {_CI_LABEL[method]}" + ("; scale: Wald." if likelihood else ".")]
+        if self.kind != "almgren_chriss":
+            x0 = self.reference
+            Y, d = float(self.model.Y), float(self.model.delta)
+            notes.append(f"Reference size x0 = median Q/V = {x0:.4g}: cost there Y_ref = Y x0^delta = {Y * x0**d:.4g} sigma.")
+        for name, msg in self.weak.items():
+            notes.append(f"Weakly identified: {msg}")
+        smry.add_extra_txt(notes)
+        return smry
 
     @cached_property
     def fittedvalues(self) -> np.ndarray:
@@ -251,7 +410,8 @@ class ImpactFit:
 
     def __repr__(self) -> str:
         p = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
-        return f"ImpactFit({self.kind}: {p}; n={self.nobs}, cov_type={self.cov_type})"
+        weak = f"; weak: {', '.join(self.weak)}" if self.weak else ""
+        return f"ImpactFit({self.kind}: {p}; n={self.nobs}, cov_type={self.cov_type}, ci={self.ci_method}{weak})"
 
 
 def _execution_arrays_for_predict(data: pd.DataFrame, need_duration: bool) -> dict:
@@ -272,6 +432,7 @@ def fit_impact(
     *,
     cov_type: str | None = None,
     alpha: float = 1.0,
+    ci_method: str = "profile",
 ) -> ImpactFit:
     r"""Calibrate an impact model on parent-order executions.
 
@@ -307,10 +468,23 @@ def fit_impact(
         also nonrobust).
     alpha : float, default 1.0
         Permanent-impact exponent held fixed in the Almgren-Chriss fit.
+    ci_method : {"profile", "wald"}, default "profile"
+        Default interval of :meth:`ImpactFit.conf_int` and
+        :meth:`ImpactFit.summary` (see there; ``"bootstrap"`` is available
+        from ``conf_int`` with an explicit ``rng``).  ``"wald"`` gives the
+        intervals of execlab 0.x.
 
     Returns
     -------
     ImpactFit
+
+    Warns
+    -----
+    ImpactWarning
+        When the data say little about a parameter: an exponent whose 95 %
+        profile interval is wider than 0.5 or unbounded, or a coefficient
+        whose interval is unbounded or contains 0.  The message gives the
+        interval and what to do; :attr:`ImpactFit.weak` keeps it.
 
     Raises
     ------
@@ -318,9 +492,11 @@ def fit_impact(
         Missing columns, NaN/inf, non-positive quantity, volume, volatility,
         price or duration (naming the column and row), an unknown side, fewer
         rows than parameters + 2, no variation in Q/V or in the cost, and a
-        likelihood fit that does not converge or whose Hessian is singular
-        (the data do not identify the parameters; no NaN standard errors are
-        returned).
+        likelihood fit that does not converge, whose exponent runs to the top
+        of its range (4) or whose Hessian is singular (the data do not
+        identify the parameters; no NaN standard errors are returned).  Each
+        message says what to do: fix the exponent (``model="sqrt"``) or pool
+        more executions over a wider range of Q/V.
 
     Notes
     -----
@@ -352,6 +528,15 @@ def fit_impact(
     correction here; the interval regressions of :func:`fit_trade_flow` and
     :func:`fit_ofi` use HAC.
 
+    **Intervals.**  The default intervals are profile score intervals (see
+    :meth:`ImpactFit.conf_int` and the module ``execlab.impact._intervals``):
+    the Wald interval of the power law's :math:`Y`, an extrapolation to
+    :math:`Q/V = 1` from orders of about :math:`10^{-3}` of daily volume, is
+    symmetric about a lognormally skewed estimate and covered the truth about
+    90 % of the time at n = 3,000 instead of 95 % (Bates & Watts 1988).  The
+    likelihood fit starts from the exact least-squares profile over the
+    exponent on (0.01, 4], so Newton only polishes.
+
     Examples
     --------
     >>> from execlab.synthetic import metaorders
@@ -361,6 +546,7 @@ def fit_impact(
     True
     """
     check_choice(model, "model", _MODELS)
+    check_choice(ci_method, "ci_method", ("profile", "wald"))
     linear = model in ("sqrt", "linear")
     options = _OLS_COV if linear else _MLE_COV
     if cov_type is None:
@@ -421,4 +607,51 @@ def fit_impact(
             raise ValueError(f"fitted beta == {b:.4g}, must be > 0; temporary impact shows no increase with the rate.")
         fitted_model = AlmgrenChrissImpact(g, e, b, alpha)
         names = ["gamma", "eta", "beta"]
-    return ImpactFit(fitted_model, res, model, data, names)
+    fit = ImpactFit(fitted_model, res, model, data, names, ci_method=ci_method, alpha=alpha)
+    fit.weak = _weakly_identified(fit)
+    for msg in fit.weak.values():
+        warnings.warn(msg, ImpactWarning, stacklevel=2)
+    return fit
+
+
+def _weakly_identified(fit: ImpactFit) -> dict:
+    """Parameters whose 95 % profile interval is too wide to use, with the message to show.
+
+    Only parameters whose Wald interval is already wide (exponent: 95 % width
+    > 0.3; coefficient: |t| < 3) get a profile interval here, so a fit on
+    plenty of data pays nothing for the check.
+    """
+    n = fit.nobs
+    theta, bse = fit.params.to_numpy(), fit.bse.to_numpy()
+    if fit.kind in ("sqrt", "linear"):
+        return {}
+    exp_i = 1 if fit.kind == "power" else 2
+    todo = [i for i in range(theta.size)
+            if (i == exp_i and not 2 * 1.96 * bse[i] <= 0.3) or (i != exp_i and not abs(theta[i]) >= 3 * bse[i])]
+    if not todo:
+        return {}
+    ci = fit._interval("profile", 0.05, todo)  # only these rows; conf_int computes (and caches) all
+    out = {}
+    for i in todo:
+        name, (lo, hi) = fit.names[i], ci[i]
+        span = f"[{lo:.3g}, {hi:.3g}]"
+        if i == exp_i:
+            if np.isfinite(hi) and hi - lo <= 0.5 and lo > 0:
+                continue
+            need = f"about {int(np.ceil(n * ((hi - lo) / 0.2) ** 2)):,}" if np.isfinite(hi) else "many more"
+            fix = "fix it (model='sqrt' sets delta = 0.5) or pool" if fit.kind == "power" else "pool"
+            out[name] = (
+                f"{name} == {theta[i]:.3g} is weakly identified by these {n:,} executions: its 95 % profile interval "
+                f"is {span}.  Do not use the estimate on its own; {fix} {need} executions for an interval "
+                f"of +-0.1."
+            )
+        elif not (np.isfinite(lo) and np.isfinite(hi) and (lo > 0 or hi < 0)):
+            why = (" (Y extrapolates to Q/V = 1, far outside the data; the cost at the median size, Y_ref in "
+                   "summary(), is better determined)" if name == "Y" else
+                   " (gamma is told apart from eta only by the spread of durations at a given size)"
+                   if name == "gamma" else "")
+            out[name] = (
+                f"{name} == {theta[i]:.3g} is weakly identified by these {n:,} executions: its 95 % profile "
+                f"interval {span} {'is unbounded' if not np.all(np.isfinite(ci[i])) else 'contains 0'}{why}."
+            )
+    return out

@@ -27,7 +27,11 @@ class _MeanSpec:
     ``nonlinear`` is the position of the single nonlinear parameter, searched
     within ``bounds`` for start values; ``design(value)`` gives the (n, k - 1)
     regressors of the linear ones at that value, in parameter order with the
-    nonlinear one removed.
+    nonlinear one removed.  ``dcol(value)`` is the derivative in the nonlinear
+    parameter of the one column of ``design`` that depends on it, and
+    ``domain`` the range of that parameter searched by the profile fit and the
+    profile intervals; ``positive`` lists the coefficients whose intervals are
+    searched on the log scale when their estimate is > 0.
     """
 
     names: list[str]
@@ -37,6 +41,9 @@ class _MeanSpec:
     nonlinear: int
     design: callable
     bounds: tuple[float, float]
+    dcol: callable = None
+    domain: tuple[float, float] = (0.01, 4.0)
+    positive: tuple[int, ...] = ()
 
 
 class _GaussianNLS(GenericLikelihoodModel):
@@ -125,24 +132,81 @@ def _profile_start(y: np.ndarray, spec: _MeanSpec) -> np.ndarray:
     return np.append(theta, s)
 
 
+def _profile_fit(y: np.ndarray, spec: _MeanSpec) -> tuple[np.ndarray, float]:
+    """Least squares by profiling over the whole ``domain`` of the nonlinear parameter.
+
+    Exact to ``xatol`` in the nonlinear parameter, so Newton only polishes.
+    Raises ``ValueError`` when the minimum lies at the top of the domain (an
+    exponent of 4 or more is no impact law; the fit would diverge).
+    """
+    lo, hi = spec.domain
+    yy = float(y @ y)
+
+    def linear_part(v):
+        X = spec.design(v)
+        Xty = X.T @ y
+        try:
+            b = np.linalg.solve(X.T @ X, Xty)
+        except np.linalg.LinAlgError:
+            b = np.linalg.lstsq(X, y, rcond=None)[0]
+        return b, max(yy - float(b @ Xty), 0.0)
+
+    grid = np.linspace(lo, hi, 25)
+    ssr = [linear_part(v)[1] for v in grid]
+    i = int(np.argmin(ssr))
+    name = spec.names[spec.nonlinear]
+    if i == grid.size - 1:
+        raise ValueError(
+            f"the least-squares {name} is at the top of its range ({name} >= {hi:g}): the costs rise far faster "
+            "than any impact law, so the fit diverges (a few large, costly orders dominate, or the sample is too "
+            f"small).  Fix the exponent (model='sqrt' sets delta = 0.5), or pool more executions over a wider "
+            "range of Q/V, and look at the largest orders."
+        )
+    a, b = grid[max(i - 1, 0)], grid[min(i + 1, grid.size - 1)]
+    res = optimize.minimize_scalar(lambda v: linear_part(v)[1], bounds=(a, b), method="bounded",
+                                   options={"xatol": 1e-9})
+    v = float(res.x)
+    if i == 0 and v - lo < 1e-6:
+        raise ValueError(
+            f"the least-squares {name} is at the bottom of its range ({name} <= {lo:g}): the costs show no "
+            "increase with size, so there is no impact law to fit (pure noise, or too few executions).  "
+            "Fix the exponent (model='sqrt' sets delta = 0.5) or pool more executions."
+        )
+    lin, ssr_v = linear_part(v)
+    return np.insert(lin, spec.nonlinear, v), float(np.sqrt(ssr_v / y.size))
+
+
 def _fit_nls(y: np.ndarray, spec: _MeanSpec, cov_type: str, cov_kwds: dict | None = None):
-    start = _profile_start(y, spec)
     model = _GaussianNLS(y, spec)
     kw = {"cov_type": cov_type}
     if cov_kwds:
         kw["cov_kwds"] = cov_kwds
-    with warnings.catch_warnings():
-        # Non-convergence is turned into an error below, with the estimates in the message.
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        res = model.fit(start_params=start, method="newton", maxiter=50, disp=0, **kw)
+    if spec.dcol is not None:
+        # The exact profile optimum is the least-squares estimate: statsmodels only evaluates
+        # the score, Hessian and covariance there (no Newton steps that could wander off).
+        theta, s = _profile_fit(y, spec)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = model.fit(start_params=np.append(theta, s), method="newton", maxiter=0, disp=0, **kw)
+        res.mle_retvals["converged"] = True
+    else:
+        start = _profile_start(y, spec)
+        with warnings.catch_warnings():
+            # Non-convergence is turned into an error below, with the estimates in the message.
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            res = model.fit(start_params=start, method="newton", maxiter=50, disp=0, **kw)
     est = ", ".join(f"{k} == {v:.4g}" for k, v in zip(spec.names, np.asarray(res.params)))
     if not res.mle_retvals.get("converged", False):
         raise ValueError(
             f"the quasi-likelihood fit did not converge in 50 Newton steps (last: {est}); the data do not pin "
-            "the parameters down (e.g. no systematic increase of the cost with size)."
+            "the parameters down (e.g. no systematic increase of the cost with size).  Fix the exponent "
+            "(model='sqrt'), or pool more executions over a wider range of Q/V."
         )
     if not np.all(np.isfinite(res.bse)):
-        raise ValueError(f"the Hessian is singular at the estimate ({est}); the parameters are not identified by these data.")
+        raise ValueError(
+            f"the Hessian is singular at the estimate ({est}); the parameters are not identified by these data.  "
+            "Fix the exponent (model='sqrt'), or pool more executions over a wider range of Q/V."
+        )
     return res
 
 
@@ -165,7 +229,8 @@ def _power_spec(x: np.ndarray) -> _MeanSpec:
         b = float(r @ (t[0] * xd * L * L))
         return np.array([[0.0, a], [a, b]])
 
-    return _MeanSpec(["Y", "delta"], mean, jac, curv, 1, lambda d: np.exp(d * L)[:, None], (0.02, 2.0))
+    return _MeanSpec(["Y", "delta"], mean, jac, curv, 1, lambda d: np.exp(d * L)[:, None], (0.02, 2.0),
+                     dcol=lambda d: np.exp(d * L) * L, positive=(0,))
 
 
 def _ac_spec(x: np.ndarray, z: np.ndarray, alpha: float) -> _MeanSpec:
@@ -186,7 +251,8 @@ def _ac_spec(x: np.ndarray, z: np.ndarray, alpha: float) -> _MeanSpec:
         return np.array([[0.0, 0.0, 0.0], [0.0, 0.0, a], [0.0, a, b]])
 
     return _MeanSpec(["gamma", "eta", "beta"], mean, jac, curv, 2,
-                     lambda b: np.column_stack([xa, np.exp(b * Lz)]), (0.05, 2.0))
+                     lambda b: np.column_stack([xa, np.exp(b * Lz)]), (0.05, 2.0),
+                     dcol=lambda b: np.exp(b * Lz) * Lz, positive=(1,))
 
 
 def _concave_spec(x: np.ndarray) -> _MeanSpec:

@@ -227,4 +227,4 @@ def almgren_chriss(
     # kappa == 0 is TWAP: use j/N itself, not 1 - (1 - j/N), which can differ in the last bit.
     cum = np.where((traj.kappa == 0)[:, None], np.arange(1, cum.shape[1] + 1) / cum.shape[1], cum)
     cum[:, -1] = 1.0
-    return Schedule(round_cumulative(q, cum, lot), q, "almgren_chriss", _bin_duration(bin_duration))
+    return Schedule._trusted(round_cumulative(q, cum, lot), q, "almgren_chriss", _bin_duration(bin_duration))

@@ -8,6 +8,7 @@ rounding kernel (:func:`execlab._kernels.round_cumulative`).  See
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -23,25 +24,52 @@ __all__ = ["Schedule", "market", "twap", "vwap", "pov"]
 class Schedule:
     """Child-order quantities for a batch of parent orders.
 
+    Built by :func:`market`, :func:`twap`, :func:`vwap`, :func:`pov` and
+    :func:`~execlab.schedules.almgren_chriss`; a hand-built ``Schedule`` is
+    checked on construction.
+
     Attributes
     ----------
     shares : ndarray of int64, shape (orders, bins)
-        Shares to trade in each bin.
+        Shares to trade in each bin, whole and >= 0.
     quantity : ndarray of int64, shape (orders,)
-        Parent-order quantities.
+        Parent-order quantities (shares, >= 0).
     algorithm : str
         Name of the algorithm that made the schedule.
     bin_duration : Timedelta or None
-        Wall-clock length of one bin; ``None`` means one bar of whatever
-        bars the schedule is simulated against.
+        Wall-clock length of one bin: :func:`execlab.simulate` releases bin
+        ``j`` at arrival + ``j * bin_duration``, which must be a whole number
+        of the market's bars.  ``None`` means one bar of whatever bars the
+        schedule is simulated against.
     unscheduled : ndarray of int64, shape (orders,)
-        Shares that did not fit within the bins (non-zero only for POV).
+        Shares that did not fit within the bins (non-zero only for POV);
+        every row of ``shares`` sums to ``quantity - unscheduled``.
+
+    Raises
+    ------
+    TypeError
+        If ``shares``, ``quantity`` or ``unscheduled`` hold anything but
+        numbers (text, dates, bool), or ``algorithm`` is not a string.
+    ValueError
+        If ``shares`` is not 2-D, a value is negative, NaN or fractional, the lengths of
+        ``quantity`` or ``unscheduled`` differ from the number of rows, a row
+        does not sum to ``quantity - unscheduled``, or ``bin_duration`` is not
+        a positive time span.
 
     Examples
     --------
     >>> s = twap([1000, 10], 4)
     >>> s.shares.sum(axis=1), s.remaining[0].tolist()
     (array([1000,   10]), [750, 500, 250, 0])
+
+    A schedule built by hand is checked on entry:
+
+    >>> Schedule([[100, 50], [0, 30]], [150, 30], "manual", bin_duration="5min").bin_duration
+    Timedelta('0 days 00:05:00')
+    >>> Schedule([[100, 50]], [200], "manual")
+    Traceback (most recent call last):
+    ...
+    ValueError: Schedule row 0 sums to 150 shares, must equal quantity - unscheduled == 200 - 0 == 200.
     """
 
     shares: np.ndarray
@@ -51,8 +79,50 @@ class Schedule:
     unscheduled: np.ndarray = field(default=None)  # type: ignore[assignment]
 
     def __post_init__(self) -> None:
+        shares = _whole_shares(self.shares, "shares", ndim=2)
+        n = shares.shape[0]
+        quantity = _whole_shares(self.quantity, "quantity", ndim=1, length=n)
         if self.unscheduled is None:
-            object.__setattr__(self, "unscheduled", np.zeros(len(self.quantity), dtype=np.int64))
+            unscheduled = np.zeros(n, dtype=np.int64)
+        else:
+            unscheduled = _whole_shares(self.unscheduled, "unscheduled", ndim=1, length=n)
+        if not isinstance(self.algorithm, str):
+            raise TypeError(f"Schedule algorithm == {self.algorithm!r}, must be a string.")
+        total = shares.sum(axis=1)
+        bad = total != quantity - unscheduled
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"Schedule row {i} sums to {int(total[i])} shares, must equal quantity - unscheduled == "
+                f"{int(quantity[i])} - {int(unscheduled[i])} == {int(quantity[i] - unscheduled[i])}."
+            )
+        object.__setattr__(self, "shares", shares)
+        object.__setattr__(self, "quantity", quantity)
+        object.__setattr__(self, "unscheduled", unscheduled)
+        object.__setattr__(self, "bin_duration", _bin_duration(self.bin_duration))
+
+    @classmethod
+    def _trusted(
+        cls,
+        shares: np.ndarray,
+        quantity: np.ndarray,
+        algorithm: str,
+        bin_duration: pd.Timedelta | None,
+        unscheduled: np.ndarray | None = None,
+    ) -> "Schedule":
+        """A schedule from this package's own kernels, which sum exactly by construction.
+
+        Skips the checks of ``__post_init__`` (a full pass over the array) on the hot path;
+        the schedule functions validate their inputs instead and the property tests hold
+        them to the same laws.
+        """
+        obj = object.__new__(cls)
+        if unscheduled is None:
+            unscheduled = np.zeros(len(quantity), dtype=np.int64)
+        for name, value in (("shares", shares), ("quantity", quantity), ("algorithm", algorithm),
+                            ("bin_duration", bin_duration), ("unscheduled", unscheduled)):
+            object.__setattr__(obj, name, value)
+        return obj
 
     @property
     def n_orders(self) -> int:
@@ -128,6 +198,28 @@ class Schedule:
         )
 
 
+def _whole_shares(x: object, name: str, *, ndim: int, length: int | None = None) -> np.ndarray:
+    """A Schedule field as an int64 array of whole, non-negative shares."""
+    arr = np.asarray(x)
+    if arr.dtype == object or arr.dtype.kind not in "iuf":
+        raise TypeError(f"Schedule {name} has dtype {arr.dtype}, must hold whole numbers of shares (int64).")
+    if arr.ndim != ndim:
+        raise ValueError(f"Schedule {name} has {arr.ndim} dimension(s) (shape {arr.shape}), must have {ndim}"
+                         + (": one row per order, one column per bin." if ndim == 2 else ": one value per order."))
+    if arr.dtype.kind == "f":
+        bad = ~np.isfinite(arr) | (arr != np.round(arr))
+        if bad.any():
+            pos = tuple(int(k) for k in np.argwhere(bad)[0])
+            raise ValueError(f"Schedule {name}[{', '.join(map(str, pos))}] == {arr[pos]}, must be a whole number of shares.")
+    neg = arr < 0
+    if neg.any():
+        pos = tuple(int(k) for k in np.argwhere(neg)[0])
+        raise ValueError(f"Schedule {name}[{', '.join(map(str, pos))}] == {arr[pos]}, must be >= 0.")
+    if length is not None and arr.shape[0] != length:
+        raise ValueError(f"Schedule {name} has {arr.shape[0]} values but shares has {length} rows (orders).")
+    return arr.astype(np.int64, copy=False)
+
+
 def _check_lot(lot: object) -> int:
     return int(check_scalar(lot, "lot", min_val=1, integer=True))
 
@@ -175,7 +267,7 @@ def market(quantity: object, n_bins: int = 1, lot: int = 1, bin_duration: object
     n_bins = int(check_scalar(n_bins, "n_bins", min_val=1, integer=True))
     shares = np.zeros((len(q), n_bins), dtype=np.int64)
     shares[:, 0] = q
-    return Schedule(shares, q, "market", _bin_duration(bin_duration))
+    return Schedule._trusted(shares, q, "market", _bin_duration(bin_duration))
 
 
 def twap(quantity: object, n_slices: int, lot: int = 1, bin_duration: object = None) -> Schedule:
@@ -222,7 +314,59 @@ def twap(quantity: object, n_slices: int, lot: int = 1, bin_duration: object = N
     lot = _check_lot(lot)
     n_slices = int(check_scalar(n_slices, "n_slices", min_val=1, integer=True))
     cum = np.arange(1, n_slices + 1, dtype=np.float64) / n_slices
-    return Schedule(round_cumulative(q, cum, lot), q, "twap", _bin_duration(bin_duration))
+    return Schedule._trusted(round_cumulative(q, cum, lot), q, "twap", _bin_duration(bin_duration))
+
+
+def _index_step(index: pd.Index) -> pd.Timedelta | None:
+    """The step of a regular grid of bin start times, or None if ``index`` holds no times."""
+    if isinstance(index, pd.DatetimeIndex):
+        offsets = index - index.normalize()
+    elif isinstance(index, pd.TimedeltaIndex):
+        offsets = index
+    elif len(index) and all(isinstance(t, datetime.time) for t in index):
+        offsets = pd.to_timedelta([t.hour * 3600 + t.minute * 60 + t.second + t.microsecond / 1e6 for t in index],
+                                  unit="s")
+    else:
+        return None
+    if len(index) < 2:
+        raise ValueError(
+            f"cannot tell the bin length from a profile with {len(index)} bin start time(s); pass bin_duration="
+        )
+    steps = np.diff(pd.TimedeltaIndex(offsets).as_unit("ns").asi8)
+    if (steps <= 0).any() or (steps != steps[0]).any():
+        k = int(np.flatnonzero((steps <= 0) | (steps != steps[0]))[0])
+        raise ValueError(
+            f"the profile's bin start times are not a regular grid: {index[k]} then {index[k + 1]} after a step of "
+            f"{pd.Timedelta(int(steps[0]))}; pass evenly spaced bins or a plain array with bin_duration=."
+        )
+    return pd.Timedelta(int(steps[0]))
+
+
+def _grid_of(profile: object, name: str, bin_duration: object) -> pd.Timedelta | None:
+    """The schedule's bin length: ``bin_duration`` if given, else read off a profile indexed by bin start.
+
+    A Series from :func:`execlab.volume_profile` carries its bin length (``attrs``) and is
+    indexed by bin start; a plain array means one bin per bar (None).
+    """
+    given = _bin_duration(bin_duration)
+    own = None
+    if isinstance(profile, (pd.Series, pd.DataFrame)):
+        index = profile.index if isinstance(profile, pd.Series) else profile.columns
+        if isinstance(profile, pd.Series) and profile.attrs.get("bin_duration") is not None:
+            own = pd.Timedelta(profile.attrs["bin_duration"])
+        elif given is None or len(index) > 1:  # one bin's start says nothing against a given length
+            own = _index_step(index)
+    if given is not None and own is not None and given != own:
+        raise ValueError(
+            f"bin_duration == {str(bin_duration)!r}, but the {name}'s bins are {_span(own)} long (from its "
+            f"index of bin start times); leave bin_duration out, or pass {name}.to_numpy() to re-time the bins."
+        )
+    return given if given is not None else own
+
+
+def _span(td: pd.Timedelta) -> str:
+    secs = td.total_seconds()
+    return f"{secs / 60:g}min" if secs % 60 == 0 else f"{secs:g}s"
 
 
 def _check_profile(profile: object, n_orders: int) -> np.ndarray:
@@ -243,14 +387,19 @@ def vwap(quantity: object, profile: object, lot: int = 1, bin_duration: object =
     ----------
     quantity : array_like of int, shape (orders,)
         Parent quantities in shares, >= 0.
-    profile : array_like, shape (bins,) or (orders, bins)
+    profile : array_like, Series or DataFrame, shape (bins,) or (orders, bins)
         Expected volume (shares) or volume fractions per bin, >= 0, each row
         with a positive sum; normalised here.  1-D is shared by all orders
-        (e.g. :func:`execlab.volume_profile`); 2-D gives one row per order.
+        (e.g. :func:`execlab.volume_profile`); 2-D gives one row per order
+        (e.g. rows of ``Market.forecast().profile``, one bin per market bar).
     lot : int, default 1
         Round lot in shares, as in :func:`twap`.
     bin_duration : str or Timedelta, optional
-        Wall-clock length of each bin; ``None`` means one bar per bin.
+        Wall-clock length of each bin.  By default it is read off the profile:
+        a Series from :func:`execlab.volume_profile` (indexed by bin start
+        time) gives its own bin length, so a 5-minute profile is simulated as
+        5-minute bins on any finer bars; a plain array means one bar per bin
+        (``None``).
 
     Returns
     -------
@@ -261,7 +410,9 @@ def vwap(quantity: object, profile: object, lot: int = 1, bin_duration: object =
     ------
     TypeError, ValueError
         On bad quantities, a profile with NaN, negative values or a row
-        summing to 0, or a 2-D profile whose rows do not match the orders.
+        summing to 0, a 2-D profile whose rows do not match the orders, a
+        profile whose bin start times are not evenly spaced, or a
+        ``bin_duration`` that contradicts them.
 
     Notes
     -----
@@ -276,13 +427,23 @@ def vwap(quantity: object, profile: object, lot: int = 1, bin_duration: object =
     --------
     >>> vwap([1000], [0.5, 0.2, 0.3]).shares
     array([[500, 200, 300]])
+
+    A profile from the data keeps its bin length, whatever bars it came from:
+
+    >>> from execlab import load_bars, volume_profile
+    >>> p30 = volume_profile(load_bars("1min"), "30min")
+    >>> s = vwap([10_000], p30)
+    >>> s.n_bins, s.bin_duration
+    (13, Timedelta('0 days 00:30:00'))
+    >>> vwap([10_000], p30.to_numpy()).bin_duration is None   # a plain array: one bar per bin
+    True
     """
     q = check_quantity(quantity)
     lot = _check_lot(lot)
     p = _check_profile(profile, len(q))
     cum = np.cumsum(p, axis=-1)
     cum = cum / cum[..., -1:]  # exactly 1 at the end despite float sums
-    return Schedule(round_cumulative(q, cum, lot), q, "vwap", _bin_duration(bin_duration))
+    return Schedule._trusted(round_cumulative(q, cum, lot), q, "vwap", _grid_of(profile, "profile", bin_duration))
 
 
 def pov(quantity: object, volume: object, rate: float, lot: int = 1, bin_duration: object = None) -> Schedule:
@@ -292,14 +453,16 @@ def pov(quantity: object, volume: object, rate: float, lot: int = 1, bin_duratio
     ----------
     quantity : array_like of int, shape (orders,)
         Parent quantities in shares, >= 0.
-    volume : array_like, shape (bins,) or (orders, bins)
-        Forecast market volume per bin, shares, >= 0.
+    volume : array_like, Series or DataFrame, shape (bins,) or (orders, bins)
+        Forecast market volume per bin, shares, >= 0.  A Series indexed by
+        bin start time gives the bin length, as in :func:`vwap`.
     rate : float
         Participation rate in (0, 1], a fraction of market volume (0.1 = 10%).
     lot : int, default 1
         Round lot in shares: each bin's cap is a whole number of lots.
     bin_duration : str or Timedelta, optional
-        Wall-clock length of each bin; ``None`` means one bar per bin.
+        Wall-clock length of each bin; by default read off a ``volume``
+        indexed by bin start time, else ``None`` (one bar per bin).
 
     Returns
     -------
@@ -337,4 +500,4 @@ def pov(quantity: object, volume: object, rate: float, lot: int = 1, bin_duratio
     cum_cap = np.cumsum(np.atleast_2d(cap), axis=-1)
     cum = np.minimum(cum_cap, q[:, None])
     shares = np.diff(cum, axis=1, prepend=0)
-    return Schedule(shares, q, "pov", _bin_duration(bin_duration), unscheduled=q - cum[:, -1])
+    return Schedule._trusted(shares, q, "pov", _grid_of(volume, "volume", bin_duration), q - cum[:, -1])

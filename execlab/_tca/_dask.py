@@ -1,0 +1,148 @@
+r"""The Dask path of :func:`execlab.tca`: the same kernel, one partition of fills at a time.
+
+Fills come partitioned by session (one parquet file per session is the
+natural layout).  Every partition is checked and analysed on its own by
+:func:`execlab._tca._metrics.tca_core` against the (broadcast) accepted orders
+and the market, on whatever scheduler is current -- threads, processes or a
+``distributed`` cluster.  An order's metrics depend only on its own fills and
+the market, so the per-partition results, concatenated, are the in-memory
+results.  The one requirement: all fills of an order in one partition (an
+order lives in one session); fills of one order found in two partitions
+raise rather than being silently split.
+
+Memory: a worker holds one partition's fills and their metrics (about 600
+bytes per fill at the default settings) plus the orders and the market; with
+``fills_out`` the per-fill tables go to parquet from the workers, so neither
+the workers nor the client ever hold all fills.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .._market import Market
+from ._metrics import ForecastArrays, Params, QuoteBook, tca_core
+from ._schema import FillRows, OrderRows, check_fill_rows
+
+__all__ = ["tca_dask"]
+
+
+def _partition(part: pd.DataFrame, o: OrderRows, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None,
+               all_ids: pd.Index, out: str | None, i: int) -> tuple[pd.DataFrame | None, Any, pd.DataFrame, np.ndarray]:
+    """Check and analyse one partition of fills; returns (orders, fills or path, rejected, order positions)."""
+    f, rej = check_fill_rows(part, o, m, all_order_ids=all_ids)
+    if len(f) == 0:
+        return None, None, rej, np.zeros(0, np.int64)
+    used = np.unique(f.row)
+    sub = o.take(used)
+    f2 = FillRows(f.frame, np.searchsorted(used, f.row), f.time_ns, f.shares, f.price, f.fee, f.fill_id)
+    otab, ftab = tca_core(sub, f2, m, fc, p, book)
+    if out is not None:
+        path = Path(out) / f"part.{i:05d}.parquet"
+        ftab.to_parquet(path, index=False)
+        ftab = str(path)
+    return otab, ftab, rej, used
+
+
+def _compute(tasks: list, progress: bool) -> list:
+    """Compute delayed tasks on the current distributed client if any, else the current scheduler."""
+    import dask
+
+    try:
+        from distributed import get_client
+
+        client = get_client()
+    except (ImportError, ValueError):
+        client = None
+    if client is not None:
+        futures = client.compute(tasks)
+        if progress:
+            from distributed import progress as dprogress
+
+            dprogress(futures, notebook=False)
+        return client.gather(futures)
+    if progress:
+        from dask.diagnostics import ProgressBar
+
+        with ProgressBar(minimum=1.0):
+            return list(dask.compute(*tasks))
+    return list(dask.compute(*tasks))
+
+
+def _shared(obj: object, tag: str) -> Any:
+    """Ship a large read-only object to the workers once (scatter on a cluster, one named task otherwise)."""
+    import dask
+
+    try:
+        from distributed import get_client
+
+        client = get_client()
+        return client.scatter(obj, broadcast=True, hash=False)
+    except (ImportError, ValueError):
+        return dask.delayed(obj, name=f"tca-{tag}-{uuid.uuid4().hex}", traverse=False)
+
+
+def tca_dask(o: OrderRows, fills: Any, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None,
+             all_ids: pd.Index, *, progress: bool = False, fills_out: str | Path | None = None):
+    import dask
+
+    missing = [c for c in ("order_id", "time", "shares", "price") if c not in fills.columns]
+    if missing:
+        raise ValueError(f"fills is missing required column(s) {missing}; it has {list(map(str, fills.columns))}. "
+                         "See execlab._tca.FILL_SCHEMA.")
+    out = None
+    if fills_out is not None:
+        out = Path(fills_out)
+        out.mkdir(parents=True, exist_ok=True)
+        stale = list(out.glob("part.*.parquet"))
+        if stale:
+            raise ValueError(f"fills_out folder {str(out)!r} already holds {len(stale)} part files; pass an empty folder.")
+        out = str(out)
+    shared = [_shared(x, t) for x, t in ((o, "orders"), (m, "market"), (fc, "forecast"), (book, "quotes"),
+                                          (all_ids, "ids"))]
+    part = dask.delayed(_partition, pure=False)
+    so, sm_, sfc, sbook, sids = shared
+    tasks = [part(d, so, sm_, sfc, p, sbook, sids, out, i) for i, d in enumerate(fills.to_delayed())]
+    results = _compute(tasks, progress)
+
+    otabs, ftabs, rejs, seen = [], [], [], []
+    for otab, ftab, rej, used in results:
+        rejs.append(rej)
+        if otab is not None:
+            otabs.append(otab)
+            ftabs.append(ftab)
+            seen.append(used)
+    pos = np.concatenate(seen) if seen else np.zeros(0, np.int64)
+    uniq, counts = np.unique(pos, return_counts=True)
+    if (counts > 1).any():
+        oid = o.order_id[int(uniq[counts > 1][0])]
+        raise ValueError(f"fills of order_id {oid!r} are in more than one partition; partition the fills by session "
+                         "(e.g. one parquet file per session) so that each order's fills are analysed together.")
+    rest = np.setdiff1d(np.arange(len(o)), pos)
+    if len(rest):
+        z = np.zeros(0)
+        empty = FillRows(pd.DataFrame(), np.zeros(0, np.int64), np.zeros(0, np.int64), z, z, z, np.zeros(0, object))
+        otab, ftab0 = tca_core(o.take(rest), empty, m, fc, p, book)
+        otabs.append(otab)
+        pos = np.concatenate([pos, rest])
+    if not otabs:
+        raise ValueError("no order passed the checks; see the rejected rows: "
+                         "execlab._tca.check_executions(orders, fills, market)[2].")
+    orders = pd.concat(otabs)
+    orders = orders.iloc[np.argsort(pos, kind="stable")]
+    for c in orders.columns:  # a category column concatenated from parts: give it back its full categories
+        if c == "size_bucket":
+            orders[c] = pd.Categorical(orders[c].astype(str), categories=otabs[0][c].cat.categories, ordered=True)
+    rejected = pd.concat(rejs, ignore_index=True) if rejs else pd.DataFrame()
+    if out is not None:
+        import dask.dataframe as dd
+
+        fills_table = dd.read_parquet(out) if ftabs else None
+    else:
+        fills_table = pd.concat(ftabs, ignore_index=True) if ftabs else pd.DataFrame()
+    return orders, fills_table, rejected
