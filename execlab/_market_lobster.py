@@ -346,7 +346,7 @@ def _assemble(files: pd.DataFrame, td: pd.Timedelta, early_closes: dict, bars: d
                 fill = held[c]
             values[c] = np.where(valid[None], values[c], fill)
     n_days = len(files)
-    return Market(tickers, cal, td, values, f"LOBSTER files: {n_days} ticker-session{'s' if n_days != 1 else ''}")
+    return Market(tickers, cal, td, values, _source_label(files, n_days))
 
 
 # ---------------------------------------------------------------------------
@@ -370,7 +370,7 @@ def _market_from_lobster_reference(source: object, freq: object = "1min", *, lev
     all_bars = pd.concat(bars, ignore_index=True)
     n_days = len(files)
     return market_from_bars(all_bars, td, early_closes=early_closes,
-                            source=f"LOBSTER files: {n_days} ticker-session{'s' if n_days != 1 else ''}")
+                            source=_source_label(files, n_days))
 
 
 def _day_bars(make_bars, day, td: pd.Timedelta, end_ms: int) -> pd.DataFrame:
@@ -380,3 +380,12 @@ def _day_bars(make_bars, day, td: pd.Timedelta, end_ms: int) -> pd.DataFrame:
         keep = (local - local.normalize()) < pd.Timedelta(int(end_ms), "ms")
         bars = bars[np.asarray(keep)]
     return bars
+
+
+def _source_label(files: pd.DataFrame, n_days: int) -> str:
+    """``LOBSTER files: N ticker-sessions``, marked SYNTHETIC when the files came from execlab.synthetic."""
+    label = f"LOBSTER files: {n_days} ticker-session{'s' if n_days != 1 else ''}"
+    dirs = {Path(f).parent for f in files["message_file"]}
+    if any((d / "SYNTHETIC.txt").is_file() for d in dirs):
+        label = "SYNTHETIC " + label + " (execlab.synthetic, not real data)"
+    return label

@@ -616,7 +616,7 @@ def test_from_lobster_end_to_end(tmp_path):
     assert m.valid.sum(axis=1).tolist() == [78, 78, 42, 78]  # 09:30-13:00 is 42 five-minute bins
     assert m.day_last.tolist() == [77, 78 + 77, 2 * 78 + 41, 3 * 78 + 77]
     assert m.calendar.early_closes == {pd.Timestamp("2024-01-04"): pd.Timedelta("13:00:00")}
-    assert m.source == "LOBSTER files: 8 ticker-sessions"
+    assert m.source == "SYNTHETIC LOBSTER files: 8 ticker-sessions (execlab.synthetic, not real data)"
     files = syn.files.set_index(["ticker", "date"])["volume"]
     want = np.array([[files[(tk, str(d.date()))] for d in m.dates] for tk in m.tickers])
     np.testing.assert_array_equal(m["volume"].sum(axis=2), want)

@@ -96,6 +96,10 @@ def _time_text(ns: np.ndarray) -> list[str]:
     return [f"{s}.{f:09d}".rstrip("0").rstrip(".") + "," for s, f in zip(sec.tolist(), frac.tolist())]
 
 
+#: Name of the file ``lobster_market`` writes beside its files; ``Market.from_lobster`` reads it.
+SYNTHETIC_MARKER = "SYNTHETIC.txt"
+
+
 def lobster_market(
     directory: str | Path,
     tickers: Sequence[str] = ("SYNA", "SYNB", "SYNC"),
@@ -279,6 +283,9 @@ def lobster_market(
     dates = pd.bdate_range(first, periods=n_sessions)
     closes = _check_half_days(half_days, dates)
     directory.mkdir(parents=True, exist_ok=True)
+    # A marker beside the files, so a market read from this directory says it is synthetic.
+    (directory / SYNTHETIC_MARKER).write_text(
+        "SYNTHETIC data written by execlab.synthetic.lobster_market in LOBSTER's format; not real market data.\n")
 
     bin_starts = [f"{(_OPEN_S + b * _PROFILE_BIN_S) // 3600:02d}:{(_OPEN_S + b * _PROFILE_BIN_S) % 3600 // 60:02d}"
                   for b in range(_N_PROFILE_BINS)]
