@@ -24,8 +24,18 @@ __all__ = [
     "check_numeric_column",
     "check_time_column",
     "check_label_column",
+    "check_int64_range",
+    "check_finite_output",
     "first_bad",
+    "MAX_SHARES",
 ]
+
+# Largest share count anywhere in execlab: float64 holds every integer up to 2**53, and the
+# cumulative-rounding kernel adds 2**52 to targets below it, so quantities stop at 2**51 with
+# room for a lot of rounding on top.  Far above any real order, far below int64's 2**63.
+MAX_SHARES = 2**51
+# int64 covers [-2**63, 2**63); as a float, 2**63 itself is the first value that does not fit.
+_INT64_LIMIT = 2.0**63
 
 # Inferred element types of an object array that mean "text, not numbers".  numpy would happily
 # parse "100" into 100.0; we refuse, so a column read as strings (pandas 3's default "str"
@@ -92,6 +102,8 @@ def check_scalar(
             value = int(x)
         else:
             raise TypeError(f"{name} == {x!r}, must be an integer.")
+        if not -_INT64_LIMIT <= value < _INT64_LIMIT:
+            raise ValueError(f"{name} == {x!r}, must be within int64 (-2**63 <= {name} < 2**63).")
     else:
         value = float(x)
     if not np.isfinite(value):
@@ -190,10 +202,108 @@ def check_quantity(x: object, name: str = "quantity", lot: int = 1) -> np.ndarra
     if frac.any():
         pos, val = first_bad(arr, frac)
         raise ValueError(f"{name}[{pos}] == {val}, must be a whole number of shares.")
-    if (arr > 2**51).any():
-        pos, val = first_bad(arr, arr > 2**51)
-        raise ValueError(f"{name}[{pos}] == {val}, must be <= 2**51.")
-    return arr.astype(np.int64)
+    return check_int64_range(arr, name, max_val=MAX_SHARES, max_text="2**51")
+
+
+def check_int64_range(
+    values: object,
+    name: str,
+    *,
+    min_val: float | None = None,
+    max_val: float | None = None,
+    max_text: str | None = None,
+) -> np.ndarray:
+    """Cast ``values`` to int64, refusing anything the cast would wrap or truncate to garbage.
+
+    numpy's ``astype(np.int64)`` turns NaN, inf and values beyond +-2**63 into
+    arbitrary integers (often -2**63) without a warning; every float -> int64
+    cast in execlab goes through here instead.  Values are truncated toward
+    zero, as ``astype`` does.
+
+    Parameters
+    ----------
+    values : array_like of numbers
+        Floats or integers (any integer dtype, including uint64).
+    name : str
+        Argument or column named in the message.
+    min_val, max_val : float, optional
+        A tighter range than int64's, e.g. ``max_val=MAX_SHARES``.
+    max_text : str, optional
+        How to write ``max_val`` in the message (``"2**51"``).
+
+    Returns
+    -------
+    ndarray of int64
+
+    Raises
+    ------
+    ValueError
+        On NaN, inf or a value outside the range; the message gives the
+        position and the value.
+
+    Examples
+    --------
+    >>> check_int64_range([1.0, 2.0], "shares")
+    array([1, 2])
+    >>> check_int64_range([1.0, 1e19], "shares")
+    Traceback (most recent call last):
+    ...
+    ValueError: shares[1] == 1e+19, must be < 2**63 (int64).
+    """
+    arr = np.asarray(values)
+    if arr.dtype.kind in "iu":
+        if arr.dtype.kind == "u" and arr.dtype.itemsize >= 8:
+            bad = arr > np.uint64(2**63 - 1)
+            if bad.any():
+                pos, val = first_bad(arr, bad)
+                raise ValueError(f"{name}[{pos}] == {val}, must be < 2**63 (int64).")
+        out = arr.astype(np.int64, copy=False)
+        ref = out
+    else:
+        ref = arr.astype(np.float64, copy=False)
+        bad = ~np.isfinite(ref)
+        if bad.any():
+            pos, val = first_bad(ref, bad)
+            raise ValueError(f"{name}[{pos}] == {val}, must be finite (no NaN or inf).")
+        bad = (ref >= _INT64_LIMIT) | (ref < -_INT64_LIMIT)
+        if bad.any():
+            pos, val = first_bad(ref, bad)
+            side = "< 2**63" if val > 0 else ">= -2**63"
+            raise ValueError(f"{name}[{pos}] == {val}, must be {side} (int64).")
+        out = None
+    if min_val is not None and (ref < min_val).any():
+        pos, val = first_bad(ref, ref < min_val)
+        raise ValueError(f"{name}[{pos}] == {val}, must be >= {min_val}.")
+    if max_val is not None and (ref > max_val).any():
+        pos, val = first_bad(ref, ref > max_val)
+        raise ValueError(f"{name}[{pos}] == {val}, must be <= {max_text or max_val}.")
+    return out if out is not None else ref.astype(np.int64)
+
+
+def check_finite_output(values: object, name: str, inputs: str = "the inputs") -> np.ndarray:
+    """A model output that must be finite: NaN or inf here is an error, never a result.
+
+    Used where valid, finite inputs can still overflow float64 inside a
+    model (an extreme volatility squared, a huge quantity squared).
+
+    Raises
+    ------
+    ValueError
+        Naming the output, the position, the value and what to check.
+
+    Examples
+    --------
+    >>> check_finite_output([1.0, float("inf")], "expected_cost", "sigma and quantity")
+    Traceback (most recent call last):
+    ...
+    ValueError: expected_cost[1] == inf, is not finite: sigma and quantity overflow float64; rescale them.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        pos, val = first_bad(arr, bad)
+        raise ValueError(f"{name}[{pos}] == {val}, is not finite: {inputs} overflow float64; rescale them.")
+    return arr
 
 
 def check_frame(
@@ -347,7 +457,7 @@ def check_timedelta(x: object, name: str, *, example: str = "'1min'") -> pd.Time
     """
     try:
         td = pd.Timedelta(x)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise ValueError(f"{name} == {x!r}, must be a time span such as {example}.") from None
     if pd.isna(td) or td <= pd.Timedelta(0):
         raise ValueError(f"{name} == {x!r}, must be positive.")

@@ -751,3 +751,41 @@ def test_vwap_refuses_a_bin_length_that_contradicts_the_profile():
     with pytest.raises(ValueError, match=r"^cannot tell the bin length from a profile with 1 bin start time\(s\); pass bin_duration="):
         vwap([100], pd.Series([1.0], index=idx[:1]))
     assert vwap([100], pd.Series([1.0], index=idx[:1]), bin_duration="390min").bin_duration == pd.Timedelta("390min")
+
+
+# ---------------------------------------------------------------------------
+# Rule: every float -> int64 cast is range-checked; huge inputs give right answers or named errors
+# ---------------------------------------------------------------------------
+def test_vwap_profile_of_huge_floats_normalises_exactly():
+    # The plain sum is inf (and the old normalisation gave -4843621399236968448 shares).
+    assert vwap([1000], [1e308, 1e308]).shares.tolist() == [[500, 500]]
+    assert vwap([1000], [[1.7e308, 1.7e308, 0.0]]).shares.tolist() == [[500, 500, 0]]
+    assert vwap([1000], [5e-324, 5e-324, 1e-323]).shares.tolist() == [[250, 250, 500]]
+
+
+def test_pov_huge_volumes_do_not_wrap():
+    # 6e18 + 6e18 overflows an int64 cumulative sum; 1e19 overflows the cast itself.
+    assert pov([1000], [6e18, 6e18], rate=1.0).shares.tolist() == [[1000, 0]]
+    assert pov([10], [1e19], rate=1.0).shares.tolist() == [[10]]
+    s = pov([10], [1.7976931348623157e308] * 3, rate=1.0, lot=3)
+    assert s.shares.tolist() == [[10, 0, 0]] and s.unscheduled.tolist() == [0]
+    assert pov([2**51], [2.0**52] * 2, rate=0.25).shares.tolist() == [[2**50, 2**50]]
+
+
+def test_lot_and_bin_counts_are_range_checked():
+    with pytest.raises(ValueError, match=r"lot == 10000000000000000000, must be within int64"):
+        twap([10], 3, lot=10**19)
+    with pytest.raises(ValueError, match=r"lot == 4611686018427387904, must be <= 2251799813685248"):
+        pov([10], [1e3], rate=1.0, lot=2**62)
+    with pytest.raises(ValueError, match=r"n_bins == 1e\+300, must be within int64"):
+        market([10], n_bins=1e300)
+
+
+def test_hand_built_schedule_cannot_wrap_its_checks():
+    # Four 2**62 children sum to 0 in int64: the old check took them for a 0-share order.
+    with pytest.raises(ValueError, match=r"Schedule shares\[0, 0\] == 4611686018427387904, must be <= 2\*\*51"):
+        ex.Schedule([[2**62] * 4], [0], "manual")
+    with pytest.raises(ValueError, match=r"Schedule shares\[0, 0\] == 1e\+19, must be <= 2\*\*51"):
+        ex.Schedule([[1e19]], [1e19], "manual")
+    with pytest.raises(ValueError, match=r"Schedule row 0 sums to 4503599627370496 shares"):
+        ex.Schedule([[2**51, 2**51]], [0], "manual")

@@ -120,3 +120,43 @@ def test_check_timedelta():
         v.check_timedelta("soon", "freq")
     with pytest.raises(ValueError, match=r"bin_duration == '-1min', must be positive"):
         v.check_timedelta("-1min", "bin_duration")
+
+
+def test_check_int64_range_refuses_what_a_cast_would_wrap():
+    assert v.check_int64_range([1.0, 2.9], "shares").tolist() == [1, 2]
+    assert v.check_int64_range(np.array([3], dtype=np.uint64), "shares").dtype == np.int64
+    with pytest.raises(ValueError, match=r"shares\[1\] == 1e\+19, must be < 2\*\*63 \(int64\)"):
+        v.check_int64_range([1.0, 1e19], "shares")
+    with pytest.raises(ValueError, match=r"shares\[0\] == -1e\+19, must be >= -2\*\*63"):
+        v.check_int64_range([-1e19], "shares")
+    with pytest.raises(ValueError, match=r"shares\[0\] == nan, must be finite"):
+        v.check_int64_range([np.nan], "shares")
+    with pytest.raises(ValueError, match=r"shares\[0\] == 18446744073709551615, must be < 2\*\*63"):
+        v.check_int64_range(np.array([2**64 - 1], dtype=np.uint64), "shares")
+    with pytest.raises(ValueError, match=r"quantity\[0\] == 4000000000000000.0, must be <= 2\*\*51"):
+        v.check_int64_range([4e15], "quantity", max_val=v.MAX_SHARES, max_text="2**51")
+
+
+def test_check_finite_output_names_the_output():
+    assert v.check_finite_output([1.0], "cost").tolist() == [1.0]
+    with pytest.raises(ValueError, match=r"expected_cost\[0\] == nan, is not finite: sigma overflow float64"):
+        v.check_finite_output([np.nan], "expected_cost", "sigma")
+
+
+def test_integer_scalars_must_fit_int64():
+    with pytest.raises(ValueError, match=r"lot == 10000000000000000000, must be within int64"):
+        v.check_scalar(10**19, "lot", min_val=1, integer=True)
+    with pytest.raises(ValueError, match=r"n_slices == 1e\+300, must be within int64"):
+        v.check_scalar(1e300, "n_slices", min_val=1, integer=True)
+    assert v.check_scalar(2**63 - 1, "lot", integer=True) == 2**63 - 1
+
+
+def test_check_quantity_caps_at_max_shares():
+    assert v.check_quantity([2**51]).tolist() == [2**51]
+    with pytest.raises(ValueError, match=r"quantity\[0\] == 2251799813685249.0, must be <= 2\*\*51"):
+        v.check_quantity([2**51 + 1])
+
+
+def test_check_timedelta_overflow_is_a_value_error():
+    with pytest.raises(ValueError, match=r"bin_duration == 10{30}, must be a time span"):
+        v.check_timedelta(10**30, "bin_duration")

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._kernels import round_cumulative
-from .._validation import check_array, check_quantity, check_scalar, check_timedelta
+from .._validation import MAX_SHARES, check_array, check_int64_range, check_quantity, check_scalar, check_timedelta
 
 __all__ = ["Schedule", "market", "twap", "vwap", "pov"]
 
@@ -89,11 +89,13 @@ class Schedule:
         if not isinstance(self.algorithm, str):
             raise TypeError(f"Schedule algorithm == {self.algorithm!r}, must be a string.")
         total = shares.sum(axis=1)
-        bad = total != quantity - unscheduled
+        # Every value is <= 2**51, but thousands of them could still wrap an int64 row sum into a
+        # false match; a float sum above 2**52 cannot be a quantity, and below it the int sum is exact.
+        bad = (total != quantity - unscheduled) | (shares.sum(axis=1, dtype=np.float64) > 2.0 * MAX_SHARES)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise ValueError(
-                f"Schedule row {i} sums to {int(total[i])} shares, must equal quantity - unscheduled == "
+                f"Schedule row {i} sums to {_exact_sum(shares[i])} shares, must equal quantity - unscheduled == "
                 f"{int(quantity[i])} - {int(unscheduled[i])} == {int(quantity[i] - unscheduled[i])}."
             )
         object.__setattr__(self, "shares", shares)
@@ -211,17 +213,23 @@ def _whole_shares(x: object, name: str, *, ndim: int, length: int | None = None)
         if bad.any():
             pos = tuple(int(k) for k in np.argwhere(bad)[0])
             raise ValueError(f"Schedule {name}[{', '.join(map(str, pos))}] == {arr[pos]}, must be a whole number of shares.")
-    neg = arr < 0
-    if neg.any():
-        pos = tuple(int(k) for k in np.argwhere(neg)[0])
-        raise ValueError(f"Schedule {name}[{', '.join(map(str, pos))}] == {arr[pos]}, must be >= 0.")
+    for bad, rule in ((arr < 0, "must be >= 0"), (arr > MAX_SHARES, "must be <= 2**51")):
+        if bad.any():
+            pos = tuple(int(k) for k in np.argwhere(bad)[0])
+            raise ValueError(f"Schedule {name}[{', '.join(map(str, pos))}] == {arr[pos]}, {rule}.")
     if length is not None and arr.shape[0] != length:
         raise ValueError(f"Schedule {name} has {arr.shape[0]} values but shares has {length} rows (orders).")
-    return arr.astype(np.int64, copy=False)
+    return check_int64_range(arr, f"Schedule {name}")
+
+
+def _exact_sum(row: np.ndarray) -> int:
+    """A row sum in Python integers, which never wrap."""
+    return sum(int(v) for v in row)
 
 
 def _check_lot(lot: object) -> int:
-    return int(check_scalar(lot, "lot", min_val=1, integer=True))
+    # Lots stop where quantities do: the rounding kernel scales by the lot in float64.
+    return int(check_scalar(lot, "lot", min_val=1, max_val=MAX_SHARES, integer=True))
 
 
 def _bin_duration(bin_duration: object) -> pd.Timedelta | None:
@@ -370,14 +378,21 @@ def _span(td: pd.Timedelta) -> str:
 
 
 def _check_profile(profile: object, n_orders: int) -> np.ndarray:
+    """Each row of the profile as fractions summing to 1.
+
+    Rows are scaled by their largest value before they are summed, so a profile of huge
+    volumes (1e308 per bin, whose plain sum is inf) or of subnormal ones (whose fractions
+    would underflow) normalises as exactly as one in shares.
+    """
     p = check_array(profile, "profile", ndim=(1, 2), min_val=0)
-    total = p.sum(axis=-1)
-    if np.any(total <= 0):
-        pos = int(np.flatnonzero(np.atleast_1d(total <= 0))[0])
-        raise ValueError(f"profile row {pos} sums to {np.atleast_1d(total)[pos]}, must sum to a positive number.")
     if p.ndim == 2 and p.shape[0] != n_orders:
         raise ValueError(f"profile has {p.shape[0]} rows but there are {n_orders} orders; pass one row per order or a 1-D profile.")
-    return p / total[..., None] if p.ndim == 2 else p / total
+    peak = p.max(axis=-1, keepdims=True)
+    if np.any(peak <= 0):
+        pos = int(np.flatnonzero(np.ravel(peak) <= 0)[0])
+        raise ValueError(f"profile row {pos} sums to 0.0, must sum to a positive number.")
+    scaled = p / peak  # in [0, 1], each row's largest value exactly 1
+    return scaled / scaled.sum(axis=-1, keepdims=True)
 
 
 def vwap(quantity: object, profile: object, lot: int = 1, bin_duration: object = None) -> Schedule:
@@ -496,8 +511,13 @@ def pov(quantity: object, volume: object, rate: float, lot: int = 1, bin_duratio
     v = check_array(volume, "volume", ndim=(1, 2), min_val=0)
     if v.ndim == 2 and v.shape[0] != len(q):
         raise ValueError(f"volume has {v.shape[0]} rows but there are {len(q)} orders.")
-    cap = (np.floor(rate * v / lot + 1e-9) * lot).astype(np.int64)
+    # A cap beyond 2**53 shares is as good as no cap (quantities stop at 2**51), so clip there:
+    # the caps are then whole numbers in float64 whose running sum is exact while it stays below
+    # 2**53, and past that only grows, long after every quantity is reached.  So the cumulative
+    # target is exact, and never wraps as an int64 cumsum of volumes like 6e18 would (nor
+    # overflows float64 for volumes near 1e308); the cast is range-checked all the same.
+    cap = np.floor(np.minimum(rate * v, 2.0**53) / lot + 1e-9) * lot
     cum_cap = np.cumsum(np.atleast_2d(cap), axis=-1)
-    cum = np.minimum(cum_cap, q[:, None])
+    cum = check_int64_range(np.minimum(cum_cap, q[:, None]), "pov cumulative shares", min_val=0, max_val=MAX_SHARES)
     shares = np.diff(cum, axis=1, prepend=0)
     return Schedule._trusted(shares, q, "pov", _grid_of(volume, "volume", bin_duration), q - cum[:, -1])
