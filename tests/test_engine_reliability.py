@@ -184,7 +184,7 @@ def test_untouched_file_loads_exactly(saved):
 
 # ---------------------------------------------------------------------------------------- 5. int64 share counts
 def test_sizing_past_int64_raises_instead_of_wrapping(bars):
-    with pytest.raises(ValueError, match=r"order size 5% of \$1e\+30.* is 5e\+26 shares, more than an int64 share count"):
+    with pytest.raises(ValueError, match=r"portfolio_value == \$1e\+30 with position_size == 5% at \$100.00 asks for 5e\+26 shares, more than an order may hold"):
         size_orders(1e30, np.array([5.0]), np.array([100.0]))
     exe = ex.Executor(bars, forecast="same_session", portfolio_value=1e25)
     with pytest.raises(ValueError, match="more than an int64 share count"):

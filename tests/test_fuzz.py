@@ -462,12 +462,6 @@ def test_fuzz_executor(four_two, ds, value):
         assert exe.ledger.position(t) >= 0  # long-only by default
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "execlab/engine (not owned here): Executor(market, forecast='same_session', portfolio_value=1e300) is "
-    "accepted, then run([{ticker: 'XYZ', action: 'BUY', position_size: 1.0, urgency: 'CRITICAL', "
-    "time: 2012-06-21 15:56 New York}]) raises ValueError('order size 1% of $1e+300 at $99.90 is 1.001e+296 "
-    "shares, more than an int64 share count holds ...'), naming neither portfolio_value nor position_size; "
-    "and the int64 limit there is not the 2**51 every schedule accepts."))
 def test_executor_huge_portfolio_value_names_the_argument(four_two):
     exe = ex.Executor(four_two, forecast="same_session", portfolio_value=1e300)
     ds = [{"ticker": "XYZ", "action": "BUY", "position_size": 1.0, "urgency": "CRITICAL", "time": ts("15:56")}]

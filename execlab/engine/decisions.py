@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from .._market import Market
+from .._validation import MAX_SHARES
 
 __all__ = [
     "price_decisions",
@@ -296,13 +297,14 @@ def size_orders(
                     "price": "finite and > 0 ($ per share)"}[name]
             raise ValueError(f"{name} == {bad.item()!r}, must be {need}.")
     raw = np.floor(v * s / 100.0 / p + 1e-9)
-    too_big = raw >= 2.0**63
+    too_big = raw > MAX_SHARES  # what every schedule handles exactly, well inside int64
     if np.any(too_big):
         i = int(np.flatnonzero(np.broadcast_to(too_big, raw.shape).ravel())[0])
         vv, ss, pp = (np.broadcast_to(x, raw.shape).ravel()[i] for x in (v, s, p))
         value = f"${vv:,.2f}" if abs(vv) < 1e15 else f"${vv:.4g}"
-        raise ValueError(f"order size {ss:g}% of {value} at ${pp:,.2f} is {raw.ravel()[i]:.4g} shares, more than an "
-                         f"int64 share count holds ({2**63 - 1:,}).")
+        raise ValueError(f"portfolio_value == {value} with position_size == {ss:g}% at ${pp:,.2f} asks for "
+                         f"{raw.ravel()[i]:.4g} shares, more than an order may hold ({MAX_SHARES:,} = 2**51, what "
+                         "schedules round exactly).")
     return raw.astype(np.int64)
 
 
