@@ -154,31 +154,39 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
     q = o.quantity.astype(np.float64)
     # Whole shares: the float64 sums are exact below 2**53, so the int64 cast is too.
     executed = np.bincount(row, weights=f.shares, minlength=n).astype(np.int64)
-    notional = np.bincount(row, weights=f.shares * f.price, minlength=n)
     fees = np.bincount(row, weights=f.fee, minlength=n)
     unexecuted = o.quantity - executed
 
-    # Fill bars: in the session of the order's arrival (not before it: check_fills), never after its close.
-    fday = m.session_of(f.time_ns, "fills", "time", f.frame.index, o.ticker[row])
-    fbar, fwhere = m.locate(f.time_ns, fday)
-    bad = (fday != aday[row]) | (fwhere > 0)
+    # Fill bars: in the session of the order's arrival, never after its close.  check_fills
+    # has seen to it that no fill precedes its order's arrival, so a fill is in the right
+    # session exactly when it is before that session's close: one comparison per fill, and
+    # the bar is an offset from the session's first bar (no calendar search per fill).
+    close_ns = m.end_ns[m.day_last[aday]]
+    bad = f.time_ns >= close_ns[row]
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
-        what = ("after the close of its session" if fday[pos] == aday[row[pos]]
+        fday = m.session_of(f.time_ns[pos:pos + 1], "fills", "time", f.frame.index[pos:pos + 1], o.ticker[row[pos:pos + 1]])
+        what = ("after the close of its session" if fday[0] == aday[row[pos]]
                 else f"in another session than the order's arrival ({m.dates[aday[row[pos]]].date()})")
         raise ValueError(
             f"fills column 'time' has {from_ns(f.time_ns[pos:pos + 1], m.tz)[0]} at row {show(f.frame.index[pos])}, "
             f"{what}, for order_id {show(o.order_id[row[pos]])}."
         )
-    last_bar = np.full(n, -1, dtype=np.int64)
-    np.maximum.at(last_bar, row, fbar)
-    first_bar = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(first_bar, row, fbar)
     abar, _ = m.locate(o.arrival_ns, aday)
+    # The interval runs from the arrival bar to the last fill's bar: the latest fill time
+    # per order, located once per order rather than once per fill.
+    last_ns = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last_ns, row, f.time_ns)
     has = executed > 0
-    b0 = np.where(has, np.minimum(abar, first_bar), abar)
-    b1 = np.where(has, np.maximum(last_bar, b0), b0)
+    last_bar, _ = m.locate(np.where(has, last_ns, o.arrival_ns), aday)
+    b0 = abar
+    b1 = np.maximum(last_bar, b0)
 
+    # Price differences per fill before summing: sum x_k (p_k - P_a) keeps its digits,
+    # sum x_k p_k - X P_a cancels two numbers of order 1e7 dollars.  The average price and
+    # the cost against the decision price follow from it per order, not per fill.
+    vs_arrival = np.bincount(row, weights=f.shares * (f.price - p_arr[row]), minlength=n)
+    vs_decision = vs_arrival + executed * (p_arr - p_dec)
     vol = m.flat("volume")
     vw = m.flat("vwap")
     nb = (b1 - b0 + 1).astype(np.float64)
@@ -188,17 +196,14 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
     with np.errstate(invalid="ignore", divide="ignore"):
         vwap_i = np.where(i_vol > 0, i_not / np.where(i_vol > 0, i_vol, 1.0), i_vw / nb)
         twap_i = _interval_sum(m.flat("mid"), code, b0, b1) / nb
-        avg = np.where(has, notional / np.where(has, executed, 1.0), np.nan)
+        avg = np.where(has, p_arr + vs_arrival / np.where(has, executed, 1.0), np.nan)
     vwap_i = np.where(has, vwap_i, np.nan)
     twap_i = np.where(has, twap_i, np.nan)
     close_price = m.flat("close")[code, m.day_last[aday]]
 
     s = o.sign.astype(np.float64)
     delay = s * q * (p_arr - p_dec)
-    # Price differences per fill before summing: sum x_k (p_k - P) keeps its digits,
-    # sum x_k p_k - X P cancels two numbers of order 1e7 dollars.
-    vs_arrival = np.bincount(row, weights=f.shares * (f.price - p_arr[row]), minlength=n)
-    vs_decision = np.bincount(row, weights=f.shares * (f.price - p_dec[row]), minlength=n)
+
     execution = s * vs_arrival
     opportunity = s * unexecuted * (end_price - p_arr) + 0.0  # + 0.0: no negative zeros
     total = s * vs_decision + s * unexecuted * (end_price - p_dec) + fees
@@ -209,14 +214,11 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
         with np.errstate(invalid="ignore"):
             return np.where(has, 1e4 * s * (avg - bench) / bench, np.nan)
 
-    out = pd.DataFrame(
-        {
-            "ticker": o.ticker.astype(str),
-            "side": sign_to_side(o.sign),
-            "quantity": o.quantity,
-        },
-        index=pd.Index(o.order_id, name="order_id"),
-    )
+    columns = {
+        "ticker": o.ticker.astype(str),
+        "side": sign_to_side(o.sign),
+        "quantity": o.quantity,
+    }
     produced = {
         "decision_time": from_ns(o.decision_ns, m.tz),
         "arrival_time": from_ns(o.arrival_ns, m.tz),
@@ -247,13 +249,13 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
         "slippage_twap_bps": slip(twap_i),
         "slippage_close_bps": slip(close_price),
     }
-    skip = set(out.columns) | set(produced) | {"order_id", "filled", "unfilled"}
+    skip = set(columns) | set(produced) | {"order_id", "filled", "unfilled"}
     for c in o.frame.columns:
         if c not in skip:
-            out[c] = o.frame[c].to_numpy()
-    for c, v in produced.items():
-        out[c] = v
-    return out
+            columns[c] = o.frame[c].to_numpy()
+    columns.update(produced)
+    # One constructor call, not one column insertion at a time.
+    return pd.DataFrame(columns, index=pd.Index(o.order_id, name="order_id"))
 
 
 def _interval_sum(values: np.ndarray, code: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:

@@ -60,6 +60,48 @@ def _impact_values(fn: Any, what: str, args: tuple, n: int, impact: object) -> n
 # ---------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------
+def _released(shares, start_bar, start_where, day_last, oday, m, clock0, bin_ns, max_qty):
+    """Children (non-zero schedule cells), order-major: row, bin, shares, release bar, released-in-session.
+
+    ``rel_bar`` is -1 where the bin falls after its session's close (``ok`` False).
+    """
+    n_bins = shares.shape[1]
+    flat = np.flatnonzero(shares)
+    s_nz = shares.ravel()[flat].astype(np.int32 if max_qty < 2**31 else np.int64)
+    row = np.empty_like(flat)
+    np.divmod(flat, n_bins, out=(row, flat))  # flat now holds the bin of each child
+    bj = flat.astype(np.int16 if n_bins < 2**15 else np.int32)
+    del flat
+    oi = row.astype(np.int32 if len(start_bar) < 2**31 else np.int64)
+    del row
+    if bin_ns is None:
+        rel_bar = start_bar.astype(np.int32)[oi] + bj
+        ok = (start_where.astype(np.int8)[oi] <= 0) & (rel_bar <= day_last.astype(np.int32)[oi])
+    else:
+        # The clock of an order that arrives before the open starts at the open, as the
+        # bar count does; otherwise every pre-open bin would pile into the first bar.
+        rel_ns = clock0[oi] + bj.astype(np.int64) * bin_ns
+        rel_bar, where = m.locate(rel_ns, oday[oi])
+        del rel_ns
+        rel_bar = rel_bar.astype(np.int32)
+        ok = where <= 0
+    rel_bar[~ok] = -1
+    return oi, bj, s_nz, rel_bar, ok
+
+
+class _LazyReleases:
+    """The four release columns (order_id, child, time, shares), computed when first unpacked."""
+
+    def __init__(self, order_id, times, *args) -> None:
+        self._order_id, self._times, self._args = order_id, times, args
+
+    def __iter__(self):
+        oi, bj, s_nz, rel_bar, ok = _released(*self._args)
+        oi, bj, s_nz, rel_bar = oi[ok], bj[ok], s_nz[ok], rel_bar[ok]
+        return iter((self._order_id.take(oi).to_numpy() if len(oi) else self._order_id[:0].to_numpy(),
+                     bj.astype(np.int64), self._times[rel_bar], s_nz.astype(np.int64)))
+
+
 def simulate(
     orders: pd.DataFrame,
     schedule: Schedule,
@@ -237,37 +279,47 @@ def simulate(
     day_last = m.day_last[oday]
 
     # --- release: schedule bin j of order i lands in a bar (or after the close) ---
-    oi, bj = np.nonzero(shares)
-    s_nz = shares[oi, bj].astype(np.int64)
-    if schedule.bin_duration is None:
-        rel_bar = start_bar[oi] + bj
-        ok = (start_where[oi] <= 0) & (rel_bar <= day_last[oi])
-    else:
-        # The clock of an order that arrives before the open starts at the open, as the
-        # bar count does; otherwise every pre-open bin would pile into the first bar.
-        clock0 = np.maximum(o.arrival_ns, m.start_ns[m.day_first[oday]])
-        rel_ns = clock0[oi] + bj.astype(np.int64) * pd.Timedelta(schedule.bin_duration).value
-        rel_bar, where = m.locate(rel_ns, oday[oi])
-        ok = where <= 0
-    rel_bar = np.where(ok, rel_bar, -1)
+    # One entry per child order: the narrowest dtypes that hold them (order rows and bars
+    # in int32, bins in int16), temporaries freed as soon as they are used, so the peak
+    # stays a small multiple of the schedule array.
+    bin_ns = None if schedule.bin_duration is None else pd.Timedelta(schedule.bin_duration).value
+    clock0 = None if bin_ns is None else np.maximum(o.arrival_ns, m.start_ns[m.day_first[oday]])
+    oi, bj, s_nz, rel_bar, ok = _released(shares, start_bar, start_where, day_last, oday, m, clock0, bin_ns,
+                                          int(o.quantity.max()) if n else 0)
 
     # --- participation-cap recurrence over bars, orders in ticker-sorted positions ---
     perm = np.argsort(code, kind="stable")
-    pos_of = np.empty(n, dtype=np.int64)
+    pos_of = np.empty(n, dtype=np.int32 if n < 2**31 else np.int64)
     pos_of[perm] = np.arange(n)
     vol = m.flat("volume")
     if max_participation is None:
         cap = np.where(vol > 0, np.inf, 0.0)
     else:
         cap = np.floor(max_participation * vol + _EPS)
-    # Released children in bar order: a stable sort of small ints is a radix sort.
-    sel = np.flatnonzero(ok)
+    # Released children in bar order: a stable sort of small ints is a radix sort.  Children
+    # released after the close sort last (key = number of bars) and are cut off, so no index
+    # array of the released ones is needed.  Each per-child array is freed once gathered.
     small = np.int16 if len(m.start_ns) < 2**15 else np.int32
-    by_bar = sel[np.argsort(rel_bar[sel].astype(small), kind="stable")]
-    f_pos, f_bar, f_sh = cap_recurrence(
-        n, code[perm], pos_of[oi[by_bar]], rel_bar[by_bar], s_nz[by_bar], cap, m.is_day_last
-    )
+    n_ok = int(np.count_nonzero(ok))
+    key = rel_bar.astype(small)
+    key[~ok] = len(m.start_ns)
+    del ok
+    by_bar = np.argsort(key, kind="stable")[:n_ok]
+    del key
+    runs = np.bincount(oi, minlength=n) if len(oi) else np.zeros(n, np.int64)  # children per order
+    rel_bar_sorted = rel_bar[by_bar]
+    del rel_bar
+    rel_pos = pos_of[oi[by_bar]]
+    del oi
+    rel_shares = s_nz[by_bar]
     del by_bar
+    f_pos, f_bar, f_sh = cap_recurrence(n, code[perm], rel_pos, rel_bar_sorted, rel_shares, cap, m.is_day_last)
+    del rel_pos, rel_bar_sorted, rel_shares
+    # Cumulative scheduled shares, children in order-major order (for the split below).
+    s_cum = np.cumsum(s_nz, dtype=np.int64)
+    del s_nz
+    f_pos = f_pos.astype(np.int64, copy=False)
+    f_bar = f_bar.astype(np.int64, copy=False)
     f_ord = perm[f_pos]
     # Fills sorted by order then bar.
     srt = np.lexsort((f_bar, f_ord))
@@ -295,6 +347,7 @@ def simulate(
         temp = _impact_values(impact.temporary_impact, "temporary_impact", (shares_f, bin_vol, f_adv, f_sig), nf, impact)
         permv = _impact_values(impact.permanent_impact, "permanent_impact", (shares_f, f_adv, f_sig), nf, impact)
         earlier = group_exclusive_cumsum(permv, f_ord)
+        del shares_f, bin_vol, permv, f_adv, f_sig
     else:
         temp = np.zeros(nf)
         earlier = np.zeros(nf)
@@ -315,11 +368,22 @@ def simulate(
     # (a bin's shares filled in one bar) lies between consecutive merged positions.
     scheduled = shares.sum(axis=1).astype(np.int64)
     qoff = np.cumsum(scheduled) - scheduled
-    s_cum = np.cumsum(s_nz)  # rows of np.nonzero come order by order, bin by bin
     f_cum = group_cumsum(f_sh, f_ord) + qoff[f_ord] if nf else np.zeros(0, np.int64)
     filled = np.bincount(f_ord, weights=f_sh, minlength=n).astype(np.int64)
     f_top = qoff + filled
-    merged = np.concatenate([s_cum[s_cum <= f_top[oi]], f_cum])
+    # Each order's filled shares end at f_top: the schedule positions above it are not
+    # pieces.  Children are order-major, so the test is per order-run, not a gather per child.
+    # Children are order-major and s_cum increases through them, so the kept ones are a
+    # prefix of each order's run, [start_i, cut_i): marked with +1/-1 and a running sum.
+    start = np.cumsum(runs) - runs
+    cut = np.searchsorted(s_cum, f_top, side="right")
+    mark = np.zeros(len(s_cum) + 1, dtype=np.int8)
+    np.add.at(mark, start[cut > start], 1)
+    np.add.at(mark, cut[cut > start], -1)
+    keep_child = np.cumsum(mark[:-1], dtype=np.int8).view(bool)
+    del mark
+    merged = np.concatenate([s_cum[keep_child], f_cum])
+    del keep_child
     merged.sort(kind="stable")  # two sorted runs: a linear-time merge
     points = merged[np.r_[True, merged[1:] != merged[:-1]]] if len(merged) else merged
     del merged
@@ -327,7 +391,8 @@ def simulate(
     prev = np.concatenate([[np.iinfo(np.int64).min], points[:-1]]) if len(points) else points
     lo = np.maximum(prev, qoff[owner]) if len(points) else points
     piece = (points - lo).astype(np.int64)
-    child = bj[np.searchsorted(s_cum, points, side="left")] if len(points) else points
+    child = bj[np.searchsorted(s_cum, points, side="left")].astype(np.int64) if len(points) else points
+    del s_cum, bj
     frow = np.searchsorted(f_cum, points, side="left") if len(points) else points
     keep = piece > 0
     piece, child, frow, owner = piece[keep], child[keep], frow[keep], owner[keep]
@@ -381,12 +446,10 @@ def simulate(
             out[c] = o.frame[c].to_numpy()
 
     # --- releases and market, for trajectories and plots ---
-    release_parts = (
-        o.order_id.take(oi[ok]).to_numpy() if ok.any() else o.order_id[:0].to_numpy(),
-        bj[ok].astype(np.int64),
-        m.times[rel_bar[ok]],
-        s_nz[ok],
-    )
+    # Releases are rebuilt from the schedule on first access (SimulationResult.releases),
+    # not kept as four arrays of one entry per child order.
+    release_parts = _LazyReleases(o.order_id, m.times, shares, start_bar, start_where, day_last, oday, m,
+                                  clock0, bin_ns, int(o.quantity.max()) if n else 0)
     used = np.unique(code)
     # The sessions the orders trade in (not the whole history).
     open_bars = np.flatnonzero(m.valid.ravel() & np.isin(m.day, np.unique(oday)))

@@ -87,6 +87,12 @@ class OrderBook:
         self._hist: list[dict[str, np.ndarray]] = []
         self._tz = None
         self._cache: dict[str, pd.DataFrame] = {}
+        # Kept up to date as orders and transitions are added, so a read of the whole book
+        # or its history joins the new pieces to one consolidated piece, not every piece
+        # since the start (which made each call of a day cost more than the one before).
+        self._kind = np.zeros(0, dtype=object)
+        self._hist_cat: dict[str, np.ndarray] | None = None
+        self._hist_cat_len = 0  # entries of _hist already in _hist_cat
 
     # ------------------------------------------------------------------ adding
     def _add(self, frame: pd.DataFrame, kind: str, time: object) -> np.ndarray:
@@ -120,6 +126,7 @@ class OrderBook:
         static = pd.DataFrame(cols)
         self._static.append(static)
         self._starts.append(self._n)
+        self._kind = np.concatenate([self._kind, np.full(n, kind, dtype=object)])
         self._quantity = np.concatenate([self._quantity, to_int64(static["quantity"].to_numpy(), "orders column 'quantity'",
                                                                   index_name="row")])
         self._state = np.concatenate([self._state, np.zeros(n, np.int8)])
@@ -130,7 +137,10 @@ class OrderBook:
                            "to": np.zeros(n, np.int8), "filled": np.zeros(n, np.int64),
                            "reason": np.full(n, "created", dtype=object)})
         self._n += n
+        full = self._cache.get("static")
         self._cache.clear()
+        if full is not None:  # extend the joined book by this chunk instead of rejoining every chunk
+            self._cache["static"] = pd.concat([full, static], ignore_index=True)
         return ids
 
     def add_parents(self, frame: pd.DataFrame, time: object) -> np.ndarray:
@@ -253,6 +263,9 @@ class OrderBook:
         del self._starts[n_static:]
         self._quantity = quantity
         del self._hist[n_hist:]
+        self._kind = self._kind[:n]
+        if self._hist_cat_len > n_hist:
+            self._hist_cat, self._hist_cat_len = None, 0
         self._state, self._filled, self._updated, self._reason = state, filled, updated, reason
         self._cache.clear()
 
@@ -319,9 +332,13 @@ class OrderBook:
         if "history" not in self._cache:
             if not self._hist:
                 return pd.DataFrame(columns=["time", "order_id", "kind", "from_status", "to_status", "filled", "reason"])
-            cat = {k: np.concatenate([h[k] for h in self._hist]) for k in self._hist[0]}
+            new = self._hist[self._hist_cat_len:]
+            if self._hist_cat is not None:
+                new = [self._hist_cat, *new]
+            cat = {k: np.concatenate([h[k] for h in new]) for k in self._hist[0]} if len(new) > 1 else new[0]
+            self._hist_cat, self._hist_cat_len = cat, len(self._hist)
             names = np.array(("",) + ORDER_STATES, dtype=object)
-            kind = self._frame_static()["kind"].to_numpy(object)
+            kind = self._kind
             h = pd.DataFrame(
                 {
                     "time": self._times(cat["time"]),

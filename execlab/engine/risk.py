@@ -121,6 +121,10 @@ def _group_exclusive(values: np.ndarray, perm: np.ndarray, starts: np.ndarray) -
     return out
 
 
+# Vectorised passes over the whole batch before the rest is decided in one ordered scan.
+_VECTOR_PASSES = 8
+
+
 class RiskManager:
     """Pre-trade limits and a kill switch.
 
@@ -346,7 +350,9 @@ class RiskManager:
 
         idx = np.arange(n)
         gross0 = self.gross_exposure()
+        passes = 0
         while True:
+            passes += 1
             acc = ~blocked
             dd = np.where(acc, d_sh, 0)
             before = base[code] + _group_exclusive(dd, perm, starts)
@@ -361,6 +367,16 @@ class RiskManager:
             if not viol.any():
                 break
             v_idx = np.flatnonzero(viol)
+            if passes > _VECTOR_PASSES:
+                # Limits that bind often (a gross-exposure limit blocks one order per pass)
+                # would make this loop quadratic: everything before the first violation is
+                # final, so finish the rest in one ordered scan, linear in the orders left.
+                k = int(v_idx[0])
+                pos_k = base.copy()
+                np.add.at(pos_k, code[:k], dd[:k])
+                self._scan(k, code, d_sh, mark, nav, pos_k, float(gross_before[k]), loss_flag, day_pnl,
+                           (lim_sh, lim_pct, lim_gross), blocked, rule, value, limit, names, limits)
+                break
             # The first violation in decision order is final whatever its rule.  So is each
             # ticker's first per-ticker violation j if no gross breach precedes it (blocking a
             # risk-adding order only lowers other tickers' later gross exposure, never their
@@ -405,6 +421,46 @@ class RiskManager:
             reason[i] = self._reason(rule[i], value[i], limit[i], ticker[i], d_sh[i], before[i])
         return pd.DataFrame({"blocked": blocked, "rule": rule.astype(str), "value": value, "limit": limit,
                              "reason": reason.astype(str), "position_before": before, "position_after": before + d_sh})
+
+    @staticmethod
+    def _scan(start, code, d_sh, mark, nav, pos, gross, loss_flag, day_pnl, lims, blocked, rule, value, limit,
+              names, limits) -> None:
+        """Apply the per-ticker and gross rules to rows ``start:`` one after another, in place.
+
+        The same rules, in the same order, as the vectorised passes of :meth:`check`
+        (loss, shares, percent of portfolio, then gross exposure), for a stretch where
+        blocks are frequent; ``pos`` (shares per ticker) and ``gross`` ($) are the state
+        just before row ``start``.  One pass over the rows: each is decided in O(1).
+        """
+        lim_sh, lim_pct, lim_gross = lims
+        pos = [int(p) for p in pos]
+        mk = mark.tolist()
+        rows = range(start, len(code))
+        for i, c, d, pre, lf in zip(rows, code[start:].tolist(), d_sh[start:].tolist(),
+                                    blocked[start:].tolist(), loss_flag[start:].tolist()):
+            if pre:
+                continue
+            before = pos[c]
+            after = before + d
+            a_after, a_before = abs(after), abs(before)
+            r = 0
+            if a_after > a_before:
+                pct = a_after * mk[c] / nav * 100 if nav > 0 else np.inf
+                if lf:
+                    r, v = 1, float(day_pnl[i])
+                elif a_after > lim_sh:
+                    r, v = 2, float(a_after)
+                elif pct > lim_pct:
+                    r, v = 3, pct
+                else:
+                    dg = (a_after - a_before) * mk[c]
+                    if gross + dg > lim_gross:
+                        r, v = 4, gross + dg
+            if r:
+                blocked[i], rule[i], value[i], limit[i] = True, names[r], v, limits[r]
+            else:
+                pos[c] = after
+                gross += (a_after - a_before) * mk[c]
 
     def _reason(self, rule: str, value: float, limit: float, ticker: str, d: int, before: int) -> str:
         side = "BUY" if d > 0 else "SELL"

@@ -71,6 +71,26 @@ def _ac_inputs(quantity, n_slices, horizon, sigma, eta, gamma, risk_aversion, ep
     return X, n_slices, horizon, tau, sig, et, ga, lam, eps, eta_tilde
 
 
+def _kappa(lam: np.ndarray, sig: np.ndarray, eta_tilde: np.ndarray, tau: float) -> np.ndarray:
+    """kappa from (2 / tau**2)(cosh(kappa tau) - 1) = lambda sigma**2 / eta_tilde."""
+    return np.arccosh(0.5 * (lam * sig**2 / eta_tilde) * tau**2 + 1.0) / tau
+
+
+def _remaining_fraction(kappa: np.ndarray, n_slices: int, horizon: float, tau: float) -> np.ndarray:
+    """x_j / X = sinh(kappa (T - t_j)) / sinh(kappa T), j = 0..N, one row per distinct kappa given.
+
+    Evaluated as exp(-kappa t)(1 - exp(-2 kappa (T - t)))/(1 - exp(-2 kappa T)), which does
+    not overflow; kappa T below 1e-10 is the straight line 1 - t/T.
+    """
+    t = np.arange(n_slices + 1) * tau
+    k = np.asarray(kappa, dtype=np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.exp(-k * t) * (-np.expm1(-2 * k * (horizon - t))) / (-np.expm1(-2 * k * horizon))
+    frac = np.where(k * horizon < 1e-10, 1.0 - t / horizon, frac)
+    frac[:, -1] = 0.0
+    return frac
+
+
 def almgren_chriss_trajectory(
     quantity: object,
     n_slices: int,
@@ -154,15 +174,8 @@ def almgren_chriss_trajectory(
         quantity, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon
     )
     n = X.size
-    kt2 = np.broadcast_to(lam * sig**2 / eta_tilde, (n,))
-    kappa = np.arccosh(0.5 * kt2 * tau**2 + 1.0) / tau
-    t = np.arange(N + 1) * tau
-    k = kappa[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        frac = np.exp(-k * t) * (-np.expm1(-2 * k * (T - t))) / (-np.expm1(-2 * k * T))
-    linear = 1.0 - t / T
-    frac = np.where(k * T < 1e-10, linear, frac)
-    frac[:, -1] = 0.0
+    kappa = np.broadcast_to(_kappa(lam, sig, eta_tilde, tau), (n,))
+    frac = _remaining_fraction(kappa, N, T, tau)
     holdings = X[:, None] * frac
     trades = -np.diff(holdings, axis=1)
     ga_b = np.broadcast_to(ga, (n,))
@@ -221,10 +234,20 @@ def almgren_chriss(
     """
     q = check_quantity(quantity)
     lot = _check_lot(lot)
-    traj = almgren_chriss_trajectory(q, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        cum = 1.0 - traj.holdings[:, 1:] / np.where(q[:, None] > 0, q[:, None], 1)
+    X, N, T, tau, sig, _, _, lam, _, eta_tilde = _ac_inputs(
+        q, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon
+    )
+    # Only the cumulative fractions C_j / X = 1 - x_j / X are needed (not the holdings in
+    # shares, nor the cost and variance): one row per distinct kappa, and a single row
+    # shared by every order when all orders have the same kappa -- as cheap as TWAP.
+    kappa = _kappa(lam, sig, eta_tilde, tau)
+    if kappa.size == 1:  # scalar parameters: no per-order work before the rounding
+        uniq, inverse = kappa, None
+    else:
+        uniq, inverse = np.unique(np.broadcast_to(kappa, (X.size,)), return_inverse=True)
+    cum = 1.0 - _remaining_fraction(uniq, N, T, tau)[:, 1:]
     # kappa == 0 is TWAP: use j/N itself, not 1 - (1 - j/N), which can differ in the last bit.
-    cum = np.where((traj.kappa == 0)[:, None], np.arange(1, cum.shape[1] + 1) / cum.shape[1], cum)
+    cum[uniq == 0] = np.arange(1, N + 1) / N
     cum[:, -1] = 1.0
+    cum = cum[0] if inverse is None or len(uniq) == 1 else cum[inverse]
     return Schedule._trusted(round_cumulative(q, cum, lot), q, "almgren_chriss", _bin_duration(bin_duration))
