@@ -56,8 +56,8 @@ from .impact import (
     trade_flow_impact,
 )
 # --- simulate / shortfall / plots ---
-from .simulate import SimulationResult, simulate
-from .shortfall import shortfall, summarize
+from ._simulate import SimulationResult, simulate
+from ._shortfall import shortfall, summarize
 from .plots import plot_cost_distribution, plot_execution_trajectory, plot_shortfall_waterfall
 # --- engine ---
 from . import engine

@@ -84,7 +84,7 @@ def synthetic_desk(market: Market, *, orders_per_session: int = 20, first_sessio
     """
     from .. import impact as _impact
     from ..schedules import twap, vwap
-    from ..simulate import simulate
+    from .._simulate import simulate
 
     rng = np.random.default_rng(seed)
     fc = market.forecast(window=window)

@@ -16,7 +16,7 @@ import pandas as pd
 from .._calendar import SESSION_LENGTH
 from .._market import Market
 from .._orders import from_ns, sign_to_side
-from ..shortfall import _interval_sum, shortfall
+from .._shortfall import _interval_sum, shortfall
 from ._schema import FillRows, OrderRows
 
 __all__ = ["Params", "QuoteBook", "tca_core", "horizon_label", "rate_label"]

@@ -14,7 +14,7 @@ import pandas as pd
 from .._market import Market
 from .._validation import check_choice, check_scalar
 from ..impact import ImpactFit, fit_impact
-from ..shortfall import summarize
+from .._shortfall import summarize
 from ._metrics import Params, rate_label
 
 __all__ = ["TCAResult", "CostCurve", "cluster_codes"]

@@ -33,8 +33,8 @@ from .._orders import from_ns, sign_to_side
 from .._validation import check_choice, check_scalar
 from ..impact import SquareRootImpact
 from ..schedules import Schedule
-from ..shortfall import shortfall as _shortfall
-from ..simulate import simulate as _simulate
+from .._shortfall import shortfall as _shortfall
+from .._simulate import simulate as _simulate
 from ._controls import _Controls
 from ._sessions import _Sessions
 from .decisions import normalize_decisions, price_decisions, size_orders

@@ -194,6 +194,18 @@ def fit_trade_flow(
     ----------
     Newey, W. K. and West, K. D. (1994). Automatic lag selection in
     covariance matrix estimation. *Review of Economic Studies*, 61(4), 631-653.
+
+    Examples
+    --------
+    One-minute bars of AMZN on the sample day (390 intervals, 5 HAC lags):
+
+    >>> import execlab as ex
+    >>> fit = fit_trade_flow(ex.load_bars("1min", "AMZN"))
+    >>> row = fit.table.loc[("AMZN", "linear")]
+    >>> int(row["n"]), int(row["maxlags"]), bool(row["t"] > 3)
+    (390, 5, True)
+    >>> round(float(fit.table.loc[("AMZN", "concave"), "exponent"]), 2)
+    0.64
     """
     check_choice(cov_type, "cov_type", ["HAC", "HC0", "nonrobust"])
     if maxlags is not None:

@@ -72,9 +72,16 @@ def _partial_out(X: np.ndarray, *vs: np.ndarray) -> list[np.ndarray]:
     return [v - X @ (G @ (X.T @ v)) for v in vs]
 
 
-def _lm(r: np.ndarray, a: np.ndarray) -> float:
-    """Robust score statistic (r'a)^2 / sum(r^2 a^2); 0 if ``a`` is spanned by the nuisance columns."""
+def _lm(r: np.ndarray, a: np.ndarray, groups: np.ndarray | None = None) -> float:
+    """Robust score statistic (r'a)^2 / sum(r^2 a^2); 0 if ``a`` is spanned by the nuisance columns.
+
+    With ``groups`` (integer cluster codes 0..G-1) the denominator sums the
+    score within each cluster first, sum_g (sum_{i in g} r_i a_i)^2: the
+    cluster-robust score test.
+    """
     ra = r * a
+    if groups is not None:
+        ra = np.bincount(groups, weights=ra)
     den = float(ra @ ra)
     if not den > 0:
         return 0.0
@@ -82,18 +89,19 @@ def _lm(r: np.ndarray, a: np.ndarray) -> float:
     return num * num / den
 
 
-def _lm_exponent(y: np.ndarray, spec: _MeanSpec, v: float) -> float:
+def _lm_exponent(y: np.ndarray, spec: _MeanSpec, v: float, groups: np.ndarray | None = None) -> float:
     """Score statistic of H0: exponent == v, the coefficients re-estimated by least squares."""
     X = spec.design(v)
     r, h = _partial_out(X, y, spec.dcol(v))
-    return _lm(r, h)
+    return _lm(r, h, groups)
 
 
 class _Profile:
     """Score statistic of H0: coefficient j == c, re-estimating the exponent (warm-started)."""
 
-    def __init__(self, y: np.ndarray, spec: _MeanSpec, j: int, v_hat: float) -> None:
-        self.y, self.spec, self.j = y, spec, j
+    def __init__(self, y: np.ndarray, spec: _MeanSpec, j: int, v_hat: float,
+                 groups: np.ndarray | None = None) -> None:
+        self.y, self.spec, self.j, self.groups = y, spec, j, groups
         self.v = v_hat
 
     def _ssr(self, c: float, v: float) -> float:
@@ -121,7 +129,7 @@ class _Profile:
         others = np.delete(X, self.j, axis=1)
         (r,) = _partial_out(others, yc)
         (a,) = _partial_out(np.column_stack([others, self.spec.dcol(v)]), X[:, self.j])
-        return _lm(r, a)
+        return _lm(r, a, self.groups)
 
 
 def _invert(stat, center: float, step: float, crit: float, lo: float, hi: float,
@@ -167,8 +175,11 @@ def _invert(stat, center: float, step: float, crit: float, lo: float, hi: float,
 
 
 def profile_intervals(y: np.ndarray, spec: _MeanSpec, theta: np.ndarray, bse: np.ndarray, alpha: float,
-                      which: list[int] | None = None) -> np.ndarray:
-    """Profile score intervals for the parameters of a conditionally linear spec, shape (k, 2)."""
+                      which: list[int] | None = None, groups: np.ndarray | None = None) -> np.ndarray:
+    """Profile score intervals for the parameters of a conditionally linear spec, shape (k, 2).
+
+    ``groups`` (integer cluster codes) makes the score test cluster-robust.
+    """
     crit = float(stats.chi2.ppf(1.0 - alpha, 1))
     k = theta.size
     which = range(k) if which is None else which
@@ -179,12 +190,12 @@ def profile_intervals(y: np.ndarray, spec: _MeanSpec, theta: np.ndarray, bse: np
         if i == m:
             # Exponents live in (0, top]: no rejection at 0 reports 0, none at the top reports inf.
             top = spec.domain[1]
-            out[i] = _invert(lambda v: _lm_exponent(y, spec, v), float(theta[i]), 0.5 * se, crit, 0.0, top)
+            out[i] = _invert(lambda v: _lm_exponent(y, spec, v, groups), float(theta[i]), 0.5 * se, crit, 0.0, top)
             if out[i, 1] >= top:
                 out[i, 1] = np.inf
             continue
         j = i if i < m else i - 1  # column of the coefficient in design(v)
-        prof = _Profile(y, spec, j, float(theta[m]))
+        prof = _Profile(y, spec, j, float(theta[m]), groups)
         if i in spec.positive and theta[i] > 0:
             out[i] = _invert(prof, float(theta[i]), 0.5 * se / theta[i], crit, 0.0, np.inf, log=True)
         else:
@@ -195,16 +206,25 @@ def profile_intervals(y: np.ndarray, spec: _MeanSpec, theta: np.ndarray, bse: np
 
 
 def bootstrap_draws(y: np.ndarray, make_spec, n: int, n_boot: int, rng: np.random.Generator,
-                    linear_column=None) -> tuple[np.ndarray, int]:
+                    linear_column=None, groups: np.ndarray | None = None) -> tuple[np.ndarray, int]:
     """Pairs-bootstrap estimates, shape (n_boot - failures, k), and the number of failed refits.
 
     ``make_spec(idx)`` builds the spec on the resampled rows; ``linear_column``
     (for the one-regressor fits) gives the regressor instead, refitted in
-    closed form.
+    closed form.  With ``groups`` (integer cluster codes) whole clusters are
+    resampled (the cluster bootstrap), so within-cluster dependence is kept.
     """
     draws, failed = [], 0
+    if groups is not None:
+        order = np.argsort(groups, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(groups))])
+        n_groups = bounds.size - 1
     for _ in range(n_boot):
-        idx = rng.integers(0, n, n)
+        if groups is None:
+            idx = rng.integers(0, n, n)
+        else:
+            pick = rng.integers(0, n_groups, n_groups)
+            idx = np.concatenate([order[bounds[g]:bounds[g + 1]] for g in pick])
         yb = y[idx]
         if linear_column is not None:
             g = linear_column[idx]

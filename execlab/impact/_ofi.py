@@ -252,6 +252,18 @@ def fit_ofi(
 
     Newey, W. K. and West, K. D. (1994). Automatic lag selection in
     covariance matrix estimation. *Review of Economic Studies*, 61(4), 631-653.
+
+    Examples
+    --------
+    AMZN's book on the sample day, OFI over 10-second intervals, one
+    regression per 30-minute sub-period (13 in the session):
+
+    >>> import execlab as ex
+    >>> fit = fit_ofi(order_flow_imbalance(ex.load_quotes("AMZN"), "10s"), "30min")
+    >>> int(fit.by_ticker.loc["AMZN", "n_fits"]), bool((fit.table["beta"] > 0).all())
+    (13, True)
+    >>> round(float(fit.by_ticker.loc["AMZN", "r2_mean"]), 2)
+    0.53
     """
     check_choice(regressor, "regressor", ["ofi", "trade_imbalance"])
     check_choice(cov_type, "cov_type", ["HAC", "HC1", "nonrobust"])
