@@ -45,7 +45,7 @@ def fit_impact_clustered(data: pd.DataFrame, model: str, groups: np.ndarray) -> 
     the estimate for the power law).  Point estimates are unchanged.
     """
     sig = inspect.signature(fit_impact)
-    if "groups" in sig.parameters:
+    if "groups" in sig.parameters and np.ndim(groups) == 1:  # two-way clusters: statsmodels below
         return fit_impact(data, model, cov_type="cluster", groups=groups)
     fit = fit_impact(data, model)
     res = fit.results

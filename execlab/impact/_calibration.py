@@ -660,8 +660,8 @@ def fit_impact(
     Examples
     --------
     >>> from execlab.synthetic import metaorders
-    >>> ex = metaorders(20_000, {"Y": 0.7, "delta": 0.5}, rng=1)
-    >>> fit = fit_impact(ex, "power")
+    >>> executions = metaorders(20_000, {"Y": 0.7, "delta": 0.5}, rng=1)
+    >>> fit = fit_impact(executions, "power")
     >>> bool(fit.conf_int().loc["delta", "lower"] < 0.5 < fit.conf_int().loc["delta", "upper"])
     True
     """
