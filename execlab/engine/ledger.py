@@ -409,16 +409,19 @@ class Ledger:
         f = self._check_fills(fills)
         if len(f) == 0:
             return
-        old = self.fills
+        # The last booked fill time per ticker, kept up to date rather than read from the whole
+        # history on every call (that made booking a long run quadratic in its sessions).
+        last = self._last_fill_times()
+        new_times = pd.Series(pd.DatetimeIndex(f["time"]).as_unit("ns").asi8, index=f["ticker"].to_numpy(object))
         late = False
-        if len(old):
+        if len(last):
             # A fill earlier than a booked fill of the same ticker: the average-cost path
             # changes, so replay every fill from the opening state in time order.
-            last = pd.Series(pd.DatetimeIndex(old["time"]).as_unit("ns").asi8, index=old["ticker"].to_numpy(object)).groupby(level=0).max()
-            first_new = pd.Series(pd.DatetimeIndex(f["time"]).as_unit("ns").asi8, index=f["ticker"].to_numpy(object)).groupby(level=0).min()
+            first_new = new_times.groupby(level=0).min()
             common = first_new.index.intersection(last.index)
             late = bool((first_new[common] < last[common]).any())
         if late:
+            old = self.fills
             i = self._initial
             state = (list(i["tickers"]), i["shares"].copy(), i["avg_cost"].copy(), np.zeros(len(i["tickers"])),
                      np.zeros(len(i["tickers"])), i["cash"])
@@ -431,6 +434,17 @@ class Ledger:
         self._realized, self._fees, self.cash = realized_new, fees_new, cash_new
         self._fills.append(f)
         self._fills_cache = None
+        self._last_times = pd.concat([last, new_times.groupby(level=0).max()]).groupby(level=0).max()
+
+    def _last_fill_times(self) -> pd.Series:
+        """Last booked fill time (ns) per ticker; read from the history once, then kept."""
+        last = getattr(self, "_last_times", None)
+        if last is None:
+            old = self.fills
+            last = pd.Series(pd.DatetimeIndex(old["time"]).as_unit("ns").asi8, index=old["ticker"].to_numpy(object),
+                             dtype=np.int64).groupby(level=0).max()
+            self._last_times = last
+        return last
 
     # ------------------------------------------------------------------ copies and persistence
     @_locked
@@ -442,6 +456,7 @@ class Ledger:
         new._initial = {k: (v.copy() if hasattr(v, "copy") else v) for k, v in self._initial.items()}
         new._fills = list(self._fills)
         new._fills_cache = self._fills_cache
+        new._last_times = getattr(self, "_last_times", None)  # an immutable summary: safe to share
         new.start_time = self.start_time
         new._lock = threading.RLock()
         return new
