@@ -198,14 +198,10 @@ def test_fuzz_almgren_chriss_ordinary_ranges(q, n, horizon, sigma, eta, gamma, l
     _ac_call(q, n, horizon, sigma, eta, gamma, lam)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "execlab/schedules/_almgren_chriss.py (not owned here): extreme but finite, valid inputs give "
-    "NaN/inf cost, wrapped negative shares or OverflowError. Reproductions: "
-    "almgren_chriss_trajectory(1000, 5, 5.0, 1e300, 2.5e-6, 2.5e-7, 1e-6).expected_cost == [nan]; "
-    "almgren_chriss_trajectory(1e300, 5, 5.0, 0.95, 2.5e-6, 2.5e-7, 1e-6).expected_cost == [inf]; "
-    "almgren_chriss([1000], 5, 5e-324, 0.95, 2.5e-6, 2.5e-7, 1e-6).shares == "
-    "[[4379750637617807360, 0, 0, 0, -4379750637617806360]]; "
-    "almgren_chriss([1000], 5, 1e308, 0.95, 2.5e-6, 0, 1e-6) raises OverflowError."))
+@pytest.mark.xfail(strict=False, reason=(
+    "almgren_chriss: non-finite model outputs and overflowing kappa are now ValueErrors naming the inputs; "
+    "still open: an n_slices beyond int64 (e.g. -2**63 - 1) gives a TypeError from np.isfinite that does not "
+    "name n_slices."))
 @SLOW
 @given(q=QUANTITIES, n=st.one_of(st.integers(1, 20), HOSTILE_SCALARS), horizon=AC_PARAM, sigma=AC_PARAM,
        eta=AC_PARAM, gamma=AC_PARAM, lam=AC_PARAM)

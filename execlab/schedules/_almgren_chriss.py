@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._kernels import round_cumulative
-from .._validation import check_array, check_quantity, check_scalar
+from .._validation import check_array, check_finite_output, check_quantity, check_scalar
 from ._schedule import Schedule, _bin_duration, _check_lot
 
 __all__ = ["ACTrajectory", "almgren_chriss_trajectory", "almgren_chriss"]
@@ -73,7 +73,10 @@ def _ac_inputs(quantity, n_slices, horizon, sigma, eta, gamma, risk_aversion, ep
 
 def _kappa(lam: np.ndarray, sig: np.ndarray, eta_tilde: np.ndarray, tau: float) -> np.ndarray:
     """kappa from (2 / tau**2)(cosh(kappa tau) - 1) = lambda sigma**2 / eta_tilde."""
-    return np.arccosh(0.5 * (lam * sig**2 / eta_tilde) * tau**2 + 1.0) / tau
+    tau = np.float64(tau)  # a Python float raises OverflowError where numpy gives inf (checked by the callers)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        kappa = np.arccosh(0.5 * (lam * np.asarray(sig, dtype=np.float64) ** 2 / eta_tilde) * tau**2 + 1.0) / tau
+    return check_finite_output(kappa, "kappa", "sigma, eta, gamma, risk_aversion and horizon")
 
 
 def _remaining_fraction(kappa: np.ndarray, n_slices: int, horizon: float, tau: float) -> np.ndarray:
@@ -185,6 +188,11 @@ def almgren_chriss_trajectory(
         + np.broadcast_to(eta_tilde, (n,)) / tau * (trades**2).sum(axis=1)
     )
     var = np.broadcast_to(sig, (n,)) ** 2 * tau * (holdings[:, 1:] ** 2).sum(axis=1)
+    # Finite inputs can still overflow inside the model (sigma**2, X**2): an error, never a NaN result.
+    inputs = "quantity, sigma, eta, gamma, risk_aversion and horizon"
+    with np.errstate(over="ignore", invalid="ignore"):
+        for name, v in (("kappa", kappa), ("holdings", holdings), ("expected_cost", cost), ("variance", var)):
+            check_finite_output(v, name, inputs)
     return ACTrajectory(holdings, trades, kappa, cost, var)
 
 
@@ -250,4 +258,9 @@ def almgren_chriss(
     cum[uniq == 0] = np.arange(1, N + 1) / N
     cum[:, -1] = 1.0
     cum = cum[0] if inverse is None or len(uniq) == 1 else cum[inverse]
+    bad = ~np.isfinite(cum) | (cum < -1e-12) | (cum > 1 + 1e-12)
+    if bad.any():  # e.g. kappa * T overflowing sinh: the schedule would wrap, not just be wrong
+        raise ValueError(f"almgren_chriss: the urgency kappa == {float(np.ravel(uniq)[0]):.4g} of these inputs (sigma, eta, "
+                         "gamma, risk_aversion, horizon) is outside what float64 can schedule; the cumulative fraction "
+                         "traded must lie in [0, 1].")
     return Schedule._trusted(round_cumulative(q, cum, lot), q, "almgren_chriss", _bin_duration(bin_duration))
