@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["round_cumulative", "group_cumsum", "group_exclusive_cumsum", "cap_recurrence", "average_cost_path"]
+__all__ = ["round_cumulative", "group_cumsum", "group_exclusive_cumsum", "cap_recurrence", "average_cost_path", "interval_sum"]
 
 
 # Adding 2**52 to a float in [0, 2**52) rounds it to the nearest integer (ties to even, which
@@ -314,3 +314,20 @@ def average_cost_path(
     closed = np.where(np.sign(d) * np.sign(pos_before) < 0, np.minimum(np.abs(d), ab), 0)
     realized = closed * (price - cost_before) * np.sign(pos_before)
     return pos_after, cost_before, cost_after, realized
+
+
+def interval_sum(values: np.ndarray, code: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:
+    """Sum of ``values[code_i, b0_i : b1_i + 1]`` for every order, without cumulative sums.
+
+    Differences of a day-long cumulative sum lose digits (a day's notional is
+    ~1e9 dollars); ``np.add.reduceat`` adds each interval on its own.
+    """
+    k, t = values.shape
+    flat = np.concatenate([values, np.zeros((k, 1))], axis=1).ravel()
+    start = code * (t + 1) + b0
+    stop = code * (t + 1) + b1 + 1
+    idx = np.empty(2 * len(start), dtype=np.int64)
+    idx[0::2], idx[1::2] = start, stop
+    if len(idx) == 0:
+        return np.zeros(0)
+    return np.add.reduceat(flat, idx)[0::2]

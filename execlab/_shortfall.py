@@ -24,6 +24,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ._kernels import interval_sum
 from ._market import Market, _as_market
 from ._orders import check_fills, check_orders, from_ns, show, sign_to_side
 from ._validation import check_frame, check_scalar
@@ -190,12 +191,12 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
     vol = m.flat("volume")
     vw = m.flat("vwap")
     nb = (b1 - b0 + 1).astype(np.float64)
-    i_vol = _interval_sum(vol, code, b0, b1)
-    i_not = _interval_sum(vol * vw, code, b0, b1)
-    i_vw = _interval_sum(vw, code, b0, b1)
+    i_vol = interval_sum(vol, code, b0, b1)
+    i_not = interval_sum(vol * vw, code, b0, b1)
+    i_vw = interval_sum(vw, code, b0, b1)
     with np.errstate(invalid="ignore", divide="ignore"):
         vwap_i = np.where(i_vol > 0, i_not / np.where(i_vol > 0, i_vol, 1.0), i_vw / nb)
-        twap_i = _interval_sum(m.flat("mid"), code, b0, b1) / nb
+        twap_i = interval_sum(m.flat("mid"), code, b0, b1) / nb
         avg = np.where(has, p_arr + vs_arrival / np.where(has, executed, 1.0), np.nan)
     vwap_i = np.where(has, vwap_i, np.nan)
     twap_i = np.where(has, twap_i, np.nan)
@@ -256,23 +257,6 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
     columns.update(produced)
     # One constructor call, not one column insertion at a time.
     return pd.DataFrame(columns, index=pd.Index(o.order_id, name="order_id"))
-
-
-def _interval_sum(values: np.ndarray, code: np.ndarray, b0: np.ndarray, b1: np.ndarray) -> np.ndarray:
-    """Sum of ``values[code_i, b0_i : b1_i + 1]`` for every order, without cumulative sums.
-
-    Differences of a day-long cumulative sum lose digits (a day's notional is
-    ~1e9 dollars); ``np.add.reduceat`` adds each interval on its own.
-    """
-    k, t = values.shape
-    flat = np.concatenate([values, np.zeros((k, 1))], axis=1).ravel()
-    start = code * (t + 1) + b0
-    stop = code * (t + 1) + b1 + 1
-    idx = np.empty(2 * len(start), dtype=np.int64)
-    idx[0::2], idx[1::2] = start, stop
-    if len(idx) == 0:
-        return np.zeros(0)
-    return np.add.reduceat(flat, idx)[0::2]
 
 
 def _weights_for(table: pd.DataFrame, metric: str) -> np.ndarray:

@@ -16,7 +16,8 @@ import pandas as pd
 from .._calendar import SESSION_LENGTH
 from .._market import Market
 from .._orders import from_ns, sign_to_side
-from .._shortfall import _interval_sum, shortfall
+from .._kernels import interval_sum
+from .._shortfall import shortfall
 from ._schema import FillRows, OrderRows
 
 __all__ = ["Params", "QuoteBook", "tca_core", "horizon_label", "rate_label"]
@@ -149,7 +150,7 @@ def _pwp(m: Market, k: np.ndarray, day: np.ndarray, b0: np.ndarray, executed: np
     pos = np.searchsorted(key, target + (ki * D + di) * big, side="left")
     bstar = np.minimum(pos - ki * D * B, last)
     bstar = np.maximum(bstar, bi)
-    whole = _interval_sum(vol * vw, ki, bi, bstar) - vol[ki, bstar] * vw[ki, bstar]
+    whole = interval_sum(vol * vw, ki, bi, bstar) - vol[ki, bstar] * vw[ki, bstar]
     rem = target - (cvf[ki, bstar] - vol[ki, bstar])
     with np.errstate(invalid="ignore", divide="ignore"):
         out[i] = np.where(target > c0, (whole + rem * vw[ki, bstar]) / (target - c0), np.nan)
@@ -246,7 +247,7 @@ def tca_core(o: OrderRows, f: FillRows, m: Market, fc: ForecastArrays, p: Params
         np.maximum.at(lastt, row, f.time_ns)
     b0 = np.where(has, np.minimum(abar, first), abar)
     b1 = np.where(has, np.maximum(lastb, b0), b0)
-    ivol = _interval_sum(m.flat("volume"), k, b0, b1)
+    ivol = interval_sum(m.flat("volume"), k, b0, b1)
     adv = fc.adv[k, day]
     sig = fc.sigma[k, day]
     avg = table["avg_price"].to_numpy()
