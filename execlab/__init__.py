@@ -9,7 +9,10 @@ Defaults agree on one time grid: ``load_bars()`` and ``load_market()`` give
 one-minute bars, ``volume_profile(bars)`` one bin per bar of ``bars``, and a
 VWAP schedule on a profile indexed by bin start keeps that bin length
 (``Schedule.bin_duration``), so it is released bin by bin at the right time
-of day on any finer bars.  Figures (``execlab.plots``) carry titles and
+of day on any finer bars.  Child orders resting in the real book, with
+queue position and latency, are replayed event by event in
+:mod:`execlab.replay`, which also checks its queue models against what
+happened to the real orders of the file.  Figures (``execlab.plots``) carry titles and
 labels with units and return their Axes.
 """
 
@@ -76,6 +79,8 @@ from .engine import (
     size_orders,
 )
 from .plots import plot_execution_report, plot_portfolio
+# --- event-level replay on the real book (execlab.replay) ---
+from . import replay
 # --- post-trade TCA on the user's own executions ---
 from ._tca import FILL_SCHEMA, ORDER_SCHEMA, TCAResult, check_executions, read_executions, tca
 
@@ -113,6 +118,7 @@ __all__ = [
     # --- impact names ---
     "impact",
     "synthetic",
+    "replay",
     "PowerLawImpact",
     "SquareRootImpact",
     "LinearImpact",

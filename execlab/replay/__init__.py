@@ -16,6 +16,9 @@ The market does not react to our orders.
 """
 
 from ._book import EventBook
+from ._passive import TwapComparison, passive_twap
 from ._replay import QUEUE_MODELS, Latency, ReplayResult, replay
+from ._validation import QueueValidation, TouchCheck, touch_orders_check, validate_queue_models
 
-__all__ = ["EventBook", "Latency", "QUEUE_MODELS", "ReplayResult", "replay"]
+__all__ = ["EventBook", "Latency", "QUEUE_MODELS", "ReplayResult", "replay", "QueueValidation",
+           "validate_queue_models", "TouchCheck", "touch_orders_check", "TwapComparison", "passive_twap"]

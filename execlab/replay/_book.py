@@ -180,7 +180,7 @@ class EventBook:
                    tick=tick, time=time, etype=np.asarray(etype), order_id=to_numpy(cols.order_ids[0]),
                    size=np.asarray(size), price=np.asarray(price), direction=np.asarray(direction),
                    ask_price=take(0), ask_size=take(1), bid_price=take(2), bid_size=take(3),
-                   source=f"{Path(row['message_file']).name} + {Path(row['orderbook_file']).name}")
+                   source=_source(Path(row["message_file"]), Path(row["orderbook_file"])))
 
     # -- views ---------------------------------------------------------------------------------------
     def __len__(self) -> int:
@@ -215,6 +215,14 @@ class EventBook:
         """The message file as a DataFrame (LOBSTER's columns, prices in dollars, tz-aware times)."""
         return pd.DataFrame({"time": self.timestamps, "type": self.type, "order_id": self.order_id,
                              "size": self.size, "price": self.price / 10_000, "direction": self.direction})
+
+
+def _source(message_file: Path, orderbook_file: Path) -> str:
+    """The files' names, marked SYNTHETIC when execlab.synthetic wrote them (its marker file is beside them)."""
+    text = f"{message_file.name} + {orderbook_file.name}"
+    if (message_file.parent / "SYNTHETIC.txt").is_file():
+        text = "SYNTHETIC (execlab.synthetic, not real data): " + text
+    return text
 
 
 def _tick_units(tick_size: float) -> int:

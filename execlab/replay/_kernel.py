@@ -1,8 +1,8 @@
 """The replay loop: every child order walked over the events of its life, one after the other.
 
-One function, :func:`replay_orders`, compiled by numba when it is installed
-(the ``replay`` extra) and run as plain Python otherwise, with the same
-results.  The loop is sequential by nature (a queue position is a running
+One function, :func:`replay_orders`, compiled by numba on first use when it
+is installed (the ``replay`` extra, see :func:`kernel`) and run as plain
+Python otherwise, with the same results.  The loop is sequential by nature (a queue position is a running
 state), so it is written once over int64 arrays and left to the compiler.
 
 Conventions (all int64 unless said): ``side`` is +1 for a buy, -1 for a sell;
@@ -23,20 +23,41 @@ from __future__ import annotations
 
 import numpy as np
 
-try:  # the compiled loop is optional: the same code runs as Python without it
-    from numba import njit
-
-    HAVE_NUMBA = True
-except ImportError:  # pragma: no cover - exercised in environments without numba
-    HAVE_NUMBA = False
-
-    def njit(*args, **kwargs):  # type: ignore[no-redef]
-        if len(args) == 1 and callable(args[0]) and not kwargs:
-            return args[0]
-        return lambda f: f
-
-
 __all__: list[str] = []
+
+_COMPILED = None
+_HELPERS = ("_depth", "_visible", "_prob_behind", "_grow", "_take")
+
+
+def kernel():
+    """The replay loop, compiled by numba on first use (cached on disk), or plain Python without numba.
+
+    numba is imported here, not with the package, so ``import execlab``
+    stays fast; the helpers are compiled first so the loop calls them
+    compiled.  ``kernel().py_func`` is the plain-Python loop (for checks).
+    """
+    global _COMPILED
+    if _COMPILED is None:
+        try:
+            import numba
+        except ImportError:  # pragma: no cover - the replay extra is not installed
+            _COMPILED = replay_orders
+            return _COMPILED
+        g = globals()
+        for name in _HELPERS:
+            if not hasattr(g[name], "py_func"):
+                g[name] = numba.njit(cache=True)(g[name])
+        _COMPILED = numba.njit(cache=True)(replay_orders)
+    return _COMPILED
+
+
+def have_numba() -> bool:
+    """Whether the compiled loop is available (the ``replay`` extra)."""
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 # Queue models (the ``model`` argument).
 TOUCH, RISK_AVERSE, PROBABILISTIC, L3_FIFO, PROBABILISTIC_DRAWN = 0, 1, 2, 3, 4
@@ -54,7 +75,6 @@ F_ORDER, F_LEG, F_ROW, F_TIME, F_PRICE, F_SHARES, F_TAKER, F_REASON = range(8)
 NEVER = np.iinfo(np.int64).max
 
 
-@njit(cache=True)
 def _depth(price_levels, size_levels, r, p):
     """Visible shares at price ``p`` on one side after event ``r`` (0 when the price is not a level)."""
     for j in range(price_levels.shape[1]):
@@ -63,7 +83,6 @@ def _depth(price_levels, size_levels, r, p):
     return 0
 
 
-@njit(cache=True)
 def _visible(price_levels, size_levels, r, p, s):
     """Whether price ``p`` on side ``s`` lies within the book's N levels after event ``r``.
 
@@ -76,7 +95,6 @@ def _visible(price_levels, size_levels, r, p, s):
     return s * (p - price_levels[r, last]) >= 0
 
 
-@njit(cache=True)
 def _prob_behind(front, back, function, power):
     """hftbacktest's probability that a cancel at our price came from behind us.
 
@@ -94,7 +112,6 @@ def _prob_behind(front, back, function, power):
     return fb / total
 
 
-@njit(cache=True)
 def _grow(ints, floats, n):
     """Double the fill buffers when full (numba has no growable arrays)."""
     if n < ints.shape[0]:
@@ -106,7 +123,6 @@ def _grow(ints, floats, n):
     return new_i, new_f
 
 
-@njit(cache=True)
 def _take(i, leg, s, p, leaves, r, t, ask_p, ask_s, bid_p, bid_s, used_ask, used_bid, reason, any_price,
           ints, floats, nf):
     """Walk the opposite side's visible levels after event ``r`` at prices no worse than ``p``."""
@@ -145,7 +161,6 @@ def _take(i, leg, s, p, leaves, r, t, ask_p, ask_s, bid_p, bid_s, used_ask, used
     return leaves, ints, floats, nf
 
 
-@njit(cache=True)
 def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id,
                   ask_p, ask_s, bid_p, bid_s,
                   side, shares, kind, limit_price, offset, peg, t_submit, t_cancel,
@@ -228,10 +243,28 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                                              used_ask, used_bid, R_MARKET, True, ints, floats, nf)
             if nf > filled_before:
                 first_fill = before
-            order_ints[i, 0] = S_FILLED if leaves == 0 else S_BOOK_EXHAUSTED
+            # What the N visible levels could not fill is taken from the book as it refills, event by
+            # event (a level-N file does not show the deeper book), until filled or cancelled.
+            e = entry
+            last = before
+            while leaves > 0 and e < n and time[e] <= cancel_at:
+                n_before = nf
+                leaves, ints, floats, nf = _take(i, 0, s, p, leaves, e, time[e], ask_p, ask_s, bid_p, bid_s,
+                                                 used_ask, used_bid, R_MARKET, True, ints, floats, nf)
+                if nf > n_before:
+                    last = e
+                    if first_fill < 0:
+                        first_fill = e
+                e += 1
+            if leaves == 0:
+                order_ints[i, 0] = S_FILLED
+            elif e < n:
+                order_ints[i, 0] = S_CANCELLED
+            else:
+                order_ints[i, 0] = S_BOOK_EXHAUSTED
             order_ints[i, 1] = shares[i] - leaves
             order_ints[i, 2] = 1
-            order_ints[i, 4] = before
+            order_ints[i, 4] = last
             order_ints[i, 6] = first_fill
             order_ints[i, 8] = 0
             continue

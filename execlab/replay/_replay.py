@@ -209,7 +209,7 @@ class ReplayResult:
         f = self.fills
         side = self.orders.set_index("order_id").loc[f["order_id"], "side"].to_numpy()
         sign = np.where(side == "BUY", 1.0, -1.0)
-        t = f["exchange_time"].to_numpy().astype("M8[ns]").view(np.int64) if len(f) else np.zeros(0, np.int64)
+        t = pd.DatetimeIndex(f["exchange_time"]).asi8
         out = pd.DataFrame({"order_id": f["order_id"].to_numpy(), "liquidity": f["liquidity"].to_numpy(),
                             "shares": f["shares"].to_numpy()})
         for h in horizons:
@@ -348,8 +348,11 @@ def replay(book: EventBook, orders: pd.DataFrame, *, queue: str = "risk_averse",
         - ``side`` (BUY/SELL or +1/-1), ``shares`` (whole, > 0), ``submit_time``
           (tz-aware: when we send it);
         - ``order_type``: ``"limit"`` (default) or ``"market"`` (walks the
-          visible levels; what is left beyond level N is not filled, status
-          ``book exhausted``);
+          visible levels; what they cannot fill is taken from the book as it
+          refills, event by event, since a level-N file does not show the
+          deeper book: this understates the cost of a market order larger
+          than the visible depth; status ``book exhausted`` if the file ends
+          first, ``cancelled`` at its ``cancel_time``);
         - a limit's price: ``price`` (dollars, on the tick), or
           ``offset_ticks`` from the touch we see (0 joins the touch, k > 0
           goes k ticks inside but never to the far touch, k < 0 rests
@@ -460,7 +463,7 @@ def _run(book: EventBook, o: dict, lat: dict, model: int, function: int, power: 
     used_ask = np.zeros((n, book.levels), dtype=np.int64)
     used_bid = np.zeros((n, book.levels), dtype=np.int64)
     uni = np.ones(n) if uniforms is None else uniforms
-    ints, floats, nf, oi, of = k.replay_orders(
+    ints, floats, nf, oi, of = k.kernel()(
         book.time, book.type, book.order_id, book.size, book.price, book.direction, book.arrival_row,
         book.next_id, book.ask_price, book.ask_size, book.bid_price, book.bid_size,
         o["side"][order], o["shares"][order], o["kind"][order], o["price"][order], o["offset"][order],
