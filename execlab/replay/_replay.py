@@ -171,6 +171,7 @@ class ReplayResult:
     latency: str
     book: str
     _mid: Any = field(default=None, repr=False)
+    _mid_rows: Any = field(default=None, repr=False)
 
     def summary(self) -> str:
         """Fill rate, maker share, statuses and censoring, one block of text."""
@@ -200,11 +201,15 @@ class ReplayResult:
                              "fee": f["fee"].to_numpy(), "liquidity": f["liquidity"].to_numpy()})
 
     def markouts(self, horizons: tuple = ("1s", "10s", "60s")) -> pd.DataFrame:
-        """Per fill, the cost against the mid ``h`` after it, in basis points (positive = cost).
+        """Per fill, spread capture and the cost against the mid ``h`` after it, in basis points.
 
-        ``side * (price - mid(t + h)) / mid(t + h) * 1e4``: a buy filled just
-        before the price falls costs (adverse selection); the mid is the
-        book's, after every event at or before ``t + h``.
+        ``spread_capture_bps`` is ``side * (mid - price) / mid * 1e4`` with the
+        mid just before the fill's event: positive when a maker fill earned
+        part of the spread, negative for a taker paying it.
+        ``markout_<h>_bps`` is ``side * (price - mid(t + h)) / mid(t + h) * 1e4``,
+        positive = cost: a buy filled just before the price falls costs
+        (adverse selection); the mid is the book's, after every event at or
+        before ``t + h``.
         """
         f = self.fills
         side = self.orders.set_index("order_id").loc[f["order_id"], "side"].to_numpy()
@@ -212,6 +217,11 @@ class ReplayResult:
         t = pd.DatetimeIndex(f["exchange_time"]).asi8
         out = pd.DataFrame({"order_id": f["order_id"].to_numpy(), "liquidity": f["liquidity"].to_numpy(),
                             "shares": f["shares"].to_numpy()})
+        if len(f):
+            before = self._mid_rows(np.maximum(f["row"].to_numpy() - 1, 0))
+            out["spread_capture_bps"] = sign * (before - f["price"].to_numpy()) / before * 1e4
+        else:
+            out["spread_capture_bps"] = np.zeros(0)
         for h in horizons:
             mid = self._mid(t + pd.Timedelta(h).value)
             out[f"markout_{h}_bps"] = sign * (f["price"].to_numpy() - mid) / mid * 1e4
@@ -515,4 +525,5 @@ def _result(book: EventBook, o: dict, lat: dict, res: tuple, queue: str, latency
         "legs": oi[:, 2], "first_fill_time": tz(np.where(first >= 0, book.time[np.maximum(first, 0)], nat)),
         "censored": oi[:, 5] >= 0, "time_invisible": pd.to_timedelta(of[:, 1], unit="ns")})
     return ReplayResult(fills=fills.reset_index(drop=True), orders=orders, queue_model=queue, latency=latency,
-                        book=repr(book), _mid=book.mid_at)
+                        book=repr(book), _mid=book.mid_at,
+                        _mid_rows=book.mid().__getitem__)

@@ -271,6 +271,8 @@ def touch_orders_check(book: EventBook, *, every: str = "30s", shares: int = 100
         raise ValueError(f"every must be a positive time span, got {every!r}.")
     times = np.arange(book.time[0], book.time[-1], step, dtype=np.int64)
     m = 2 * len(times)
+    if len(times) == 0:
+        raise ValueError(f"no synthetic order fits: the book spans less than every={every!r}.")
     o = {"order_id": np.arange(m), "side": np.tile([1, -1], len(times)).astype(np.int64),
          "shares": np.full(m, shares, dtype=np.int64), "kind": np.full(m, k.LIMIT_TOUCH, dtype=np.int64),
          "price": np.zeros(m, dtype=np.int64), "offset": np.zeros(m, dtype=np.int64),
@@ -278,6 +280,9 @@ def touch_orders_check(book: EventBook, *, every: str = "30s", shares: int = 100
     zero = np.zeros(m, dtype=np.int64)
     lat = {"feed": zero, "entry": zero, "response": zero, "cancel": zero}
     h_ns = np.array([pd.Timedelta(h).value for h in horizons], dtype=np.int64)
+    if len(h_ns) == 0 or (h_ns <= 0).any():
+        raise ValueError(f"horizons must be positive time spans, got {horizons!r}.")
+    o["cancel"] = o["submit"] + h_ns.max()  # nothing after the longest horizon is scored
 
     def filled_by(model: str, uniforms: np.ndarray | None = None, drawn: bool = False) -> np.ndarray:
         code, function, power = _model_args(model, probability)
