@@ -18,7 +18,7 @@ HERE = Path(__file__).parent
 RESULTS = HERE / "results.jsonl"
 OUT = HERE / "RESULTS.md"
 README = HERE.parent / "README.md"
-ORDER = ["schedules", "almgren_chriss", "impact", "shortfall", "memory", "engine", "scaling"]
+ORDER = ["schedules", "almgren_chriss", "impact", "shortfall", "memory", "engine", "replay", "scaling"]
 
 
 def load() -> list[dict]:
@@ -39,7 +39,13 @@ def fmt_s(x) -> str:
 
 
 def status(r: dict) -> str:
+    if r.get("status"):  # e.g. "not measured" when a peer could not be run
+        return r["status"]
     return {True: "met", False: "**missed**", None: "(extra row)"}[r.get("met")]
+
+
+def faster(ratio: float) -> str:
+    return f"{ratio:.2f}x faster" if ratio >= 1 else f"{ratio:.2f}x as fast ({1 / ratio:.2f}x slower)"
 
 
 def machine_line(rows: list[dict]) -> str:
@@ -59,8 +65,16 @@ def speed_table(rows: list[dict]) -> list[str]:
             result = f"time ~ n^{r['exponent']:.2f}"
         elif r["bench"] == "memory":
             result = f"peak {r['peak_mib']:.0f} MiB = {r['ratio']:.2f}x the baseline size"
+        elif "rows_per_second" in r:  # throughput rows (replay): rows/s, orders/s, then the ratio if any
+            unit = "rows walked/s" if "rows_walked" in r else "rows/s"
+            parts = [f"{r['rows_per_second']:,.0f} {unit}"]
+            if "orders_per_second" in r:
+                parts.append(f"{r['orders_per_second']:,.0f} orders/s")
+            if r.get("ratio") is not None:
+                parts.append(faster(r["ratio"]))
+            result = "; ".join(parts) + (f" ({r['note']})" if r.get("note") else "")
         elif r.get("ratio") is not None:
-            result = f"{r['ratio']:.2f}x faster" if r["ratio"] >= 1 else f"{r['ratio']:.2f}x as fast ({1 / r['ratio']:.2f}x slower)"
+            result = faster(r["ratio"])
         else:
             result = f"orders blocked, by limit: {r['note']}" if r.get("note") else ""
         out.append(f"| {r['bench']} | {r['case']} | {fmt_s(r.get('execlab_s'))} | {r.get('baseline', '')} | "

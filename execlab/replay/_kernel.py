@@ -303,6 +303,9 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                 break
             if pending and te > pending_at:  # the replace reaches the exchange: a new leg, at the back of the queue
                 pending = False
+                if last_invisible >= 0:
+                    invisible_ns += pending_at - time[last_invisible]
+                    last_invisible = -1
                 p = pending_price
                 leg += 1
                 prev = e - 1
@@ -406,31 +409,6 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                     status = S_REAL_ORDER_ENDED
                     end_row = e
                     break
-            # The cap: never more ahead of us than is displayed at our price (less the real order itself).
-            if s > 0:
-                vis = _visible(bid_p, bid_s, e, p, s)
-            else:
-                vis = _visible(ask_p, ask_s, e, p, s)
-            if vis:
-                if last_invisible >= 0:
-                    invisible_ns += te - time[last_invisible]
-                    last_invisible = -1
-                if model != TOUCH:
-                    if s > 0:
-                        shown = float(_depth(bid_p, bid_s, e, p)) - self_left
-                    else:
-                        shown = float(_depth(ask_p, ask_s, e, p)) - self_left
-                    if front > shown:
-                        front = max(shown, 0.0)
-            else:
-                if last_invisible < 0:
-                    last_invisible = e
-                if censor_row < 0:
-                    censor_row = e
-                if stop_invisible:
-                    status = S_CENSORED
-                    end_row = e
-                    break
             # Peg to the touch: seen after the feed latency, replaced after the entry latency.
             if peg[i] and not pending and leaves > 0:
                 touch = bid_p[e, 0] if s > 0 else ask_p[e, 0]
@@ -448,6 +426,31 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                         pending = True
                         pending_price = target
                         pending_at = te + lat_feed[i] + lat_entry[i]
+            # The cap: never more ahead of us than is displayed at our price (less the real order itself).
+            if s > 0:
+                vis = _visible(bid_p, bid_s, e, p, s)
+            else:
+                vis = _visible(ask_p, ask_s, e, p, s)
+            if vis:
+                if last_invisible >= 0:
+                    invisible_ns += te - time[last_invisible]
+                    last_invisible = -1
+                if model != TOUCH:
+                    if s > 0:
+                        shown = float(_depth(bid_p, bid_s, e, p)) - self_left
+                    else:
+                        shown = float(_depth(ask_p, ask_s, e, p)) - self_left
+                    if front > shown:
+                        front = max(shown, 0.0)
+            elif not pending:  # (a pegged order being moved is not left behind: its replace is in flight)
+                if last_invisible < 0:
+                    last_invisible = e
+                if censor_row < 0:
+                    censor_row = e
+                if stop_invisible:
+                    status = S_CENSORED
+                    end_row = e
+                    break
             e += 1
         if leaves == 0:
             status = S_FILLED
