@@ -124,14 +124,12 @@ class Latency:
         parts = []
         for leg in _LEGS:
             spec = self._spec(leg)
-            fmt = lambda ns: str(pd.Timedelta(ns, "ns")).replace("0 days ", "") if ns >= 1000 else f"{ns}ns"  # noqa: E731
             if spec[0] == "constant":
                 text = _short(spec[1])
             elif spec[0] == "lognormal":
                 text = f"lognormal(median {_short(spec[1])}, sigma {spec[2]:g})"
             else:
                 text = f"exponential(mean {_short(spec[1])})"
-            del fmt
             parts.append(f"{leg} {text}")
         return ", ".join(parts)
 

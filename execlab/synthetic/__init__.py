@@ -10,8 +10,9 @@ book in ``_lobster_book.py`` and its result, :class:`SyntheticMarket`, in
 ``_synthetic_market.py``.
 """
 
+from ._large_tick import LargeTickBook, large_tick_book
 from ._lobster import lobster_market
 from ._metaorders import metaorders
 from ._synthetic_market import SyntheticMarket
 
-__all__ = ["metaorders", "lobster_market", "SyntheticMarket"]
+__all__ = ["metaorders", "lobster_market", "SyntheticMarket", "large_tick_book", "LargeTickBook"]
