@@ -42,3 +42,19 @@ bench-tca: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache
+
+# Peer for the event-level replay benchmark. hftbacktest 2.4.4 pins numpy < 2.3 and the project
+# uses numpy 2.4, so it gets a venv of its own. The venv is built once; the run writes one JSON line.
+PEER_VENV := benchmarks/.venv-hftbacktest
+PEER_PY := $(PEER_VENV)/bin/python
+.PHONY: bench-replay-peer
+
+$(PEER_VENV)/.installed:
+	test -x $(PEER_PY) || $(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_PY) -m pip install --quiet --disable-pip-version-check hftbacktest==2.4.4
+	touch $@
+
+bench-replay-peer: $(PEER_VENV)/.installed
+	$(PEER_PY) benchmarks/peer_hftbacktest.py $(ARGS) > benchmarks/peer_hftbacktest.json.tmp
+	mv benchmarks/peer_hftbacktest.json.tmp benchmarks/peer_hftbacktest.json
+	cat benchmarks/peer_hftbacktest.json

@@ -12,11 +12,12 @@ is *better* than ``q`` for side ``s`` when ``s * (p - q) > 0``.
 
 Our orders never change the book (the market does not react to them), but
 they do share it with each other: ``used_trade[row]`` counts the shares of a
-trade (or of a crossing new order) already given to one of our resting
-orders, and ``used_ask``/``used_bid[row, level]`` the visible shares our
-market orders already took, so no share is filled twice.  Orders are walked
-in the order given (the caller sorts them by arrival), which is their time
-priority among themselves.
+trade (or of a new order) already given to one of our orders, and
+``taken[side, price]`` the displayed shares our orders already took at each
+price (the file keeps showing them), so no share is filled twice.  Orders
+are walked in the order given (the caller sorts them by arrival), which is
+their priority among themselves: an earlier order's takes are seen by every
+later one.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import numpy as np
 __all__: list[str] = []
 
 _COMPILED = None
-_HELPERS = ("_depth", "_visible", "_prob_behind", "_grow", "_take")
+_HELPERS = ("_depth", "_visible", "_prob_behind", "_grow", "_slot", "_take")
 
 
 def kernel():
@@ -73,6 +74,7 @@ R_MARKET, R_CROSSING, R_TRADE_AT_PRICE, R_TRADE_THROUGH, R_CROSSED_BY_NEW, R_BEH
 # Columns of the integer fill record.
 F_ORDER, F_LEG, F_ROW, F_TIME, F_PRICE, F_SHARES, F_TAKER, F_REASON = range(8)
 NEVER = np.iinfo(np.int64).max
+UNKNOWN_QUEUE = 1e18  # queue ahead of an order entering beyond the visible levels, until its price shows
 
 
 def _depth(price_levels, size_levels, r, p):
@@ -123,29 +125,50 @@ def _grow(ints, floats, n):
     return new_i, new_f
 
 
-def _take(i, leg, s, p, leaves, r, t, ask_p, ask_s, bid_p, bid_s, used_ask, used_bid, reason, any_price,
+def _slot(q, pmin, tick, nslots):
+    """Index of price ``q`` on the consumption ledger's grid (-1 off the grid)."""
+    k = (q - pmin) // tick
+    if k < 0 or k >= nslots:
+        return -1
+    return k
+
+
+def _take(i, leg, s, p, leaves, r, t, ask_p, ask_s, bid_p, bid_s, taken, pmin, tick, reason, any_price,
           ints, floats, nf):
-    """Walk the opposite side's visible levels after event ``r`` at prices no worse than ``p``."""
+    """Walk the opposite side's visible levels after event ``r`` at prices no worse than ``p``.
+
+    ``taken[side, price]`` holds the displayed shares our orders already
+    took at each price (side 0 the asks, 1 the bids).  The file keeps
+    showing them, since the market does not react to us, so they are
+    subtracted; when the displayed size falls below it, the market has
+    removed them itself and the ledger shrinks to what is displayed.
+    """
     levels = ask_p.shape[1]
+    sd = 0 if s > 0 else 1
+    nslots = taken.shape[1]
     for j in range(levels):
         if leaves == 0:
             break
         if s > 0:
-            q, size, used = ask_p[r, j], ask_s[r, j], used_ask[r, j]
+            q, size = ask_p[r, j], ask_s[r, j]
         else:
-            q, size, used = bid_p[r, j], bid_s[r, j], used_bid[r, j]
+            q, size = bid_p[r, j], bid_s[r, j]
         if size == 0:
             break  # an empty level: nothing further on this side
         if not any_price and s * (p - q) < 0:
             break  # the level is worse than our limit
+        k = _slot(q, pmin, tick, nslots)
+        used = 0
+        if k >= 0:
+            if taken[sd, k] > size:
+                taken[sd, k] = size
+            used = taken[sd, k]
         avail = size - used
         if avail <= 0:
             continue
         fill = min(leaves, avail)
-        if s > 0:
-            used_ask[r, j] += fill
-        else:
-            used_bid[r, j] += fill  # (our market orders always share the book among themselves)
+        if k >= 0:
+            taken[sd, k] += fill
         leaves -= fill
         ints, floats = _grow(ints, floats, nf)
         ints[nf, F_ORDER] = i
@@ -166,7 +189,7 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                   side, shares, kind, limit_price, offset, peg, t_submit, t_cancel,
                   lat_feed, lat_entry, lat_response, lat_cancel, self_id, self_row,
                   model, function, power, tick, uniforms, stop_invisible, first_fill_only, share,
-                  used_trade, used_ask, used_bid):
+                  used_trade, taken, pmin):
     """Replay child orders over one ticker-day of events.
 
     ``first_fill_only`` (for validation) keeps walking an order after its
@@ -209,11 +232,26 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
             order_ints[i, 1] = 0
             order_ints[i, 2] = 0
             continue
+        if entry == 0:  # the file has no book before its first event: the order enters after it
+            entry = 1
+            arrival = time[0]
+            if n == 1:
+                order_ints[i, 0] = S_AFTER_LAST_EVENT
+                order_ints[i, 1] = 0
+                order_ints[i, 2] = 0
+                continue
         seen = np.searchsorted(time, t_submit[i] - lat_feed[i], side="right") - 1
         if seen < 0:
             seen = 0
-        before = entry - 1 if entry > 0 else 0  # the book our order meets
+        before = entry - 1  # the book our order meets
         cancel_at = NEVER if t_cancel[i] == NEVER else t_cancel[i] + lat_cancel[i]
+        if cancel_at < arrival:  # the cancel is there first: the order never rests
+            order_ints[i, 0] = S_CANCELLED
+            order_ints[i, 1] = 0
+            order_ints[i, 2] = 0
+            order_ints[i, 3] = entry
+            order_ints[i, 4] = before
+            continue
         # The order's price.
         touch_seen = bid_p[seen, 0] if s > 0 else ask_p[seen, 0]
         touch_size = bid_s[seen, 0] if s > 0 else ask_s[seen, 0]
@@ -240,21 +278,38 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
         # Aggressive part at arrival.
         if kind[i] == MARKET:
             leaves, ints, floats, nf = _take(i, 0, s, p, leaves, before, arrival, ask_p, ask_s, bid_p, bid_s,
-                                             used_ask, used_bid, R_MARKET, True, ints, floats, nf)
+                                             taken, pmin, tick, R_MARKET, True, ints, floats, nf)
             if nf > filled_before:
                 first_fill = before
-            # What the N visible levels could not fill is taken from the book as it refills, event by
-            # event (a level-N file does not show the deeper book), until filled or cancelled.
+            # What the N visible levels could not fill is taken from new orders on the other side as
+            # they arrive (a level-N file does not show the deeper book), until filled or cancelled.
             e = entry
             last = before
+            sd = 0 if s > 0 else 1
             while leaves > 0 and e < n and time[e] <= cancel_at:
-                n_before = nf
-                leaves, ints, floats, nf = _take(i, 0, s, p, leaves, e, time[e], ask_p, ask_s, bid_p, bid_s,
-                                                 used_ask, used_bid, R_MARKET, True, ints, floats, nf)
-                if nf > n_before:
-                    last = e
-                    if first_fill < 0:
-                        first_fill = e
+                if etype[e] == 1 and direction[e] == -s:
+                    avail = size[e] - used_trade[e]
+                    if avail > 0:
+                        fill = min(leaves, avail)
+                        used_trade[e] += fill
+                        k = _slot(price[e], pmin, tick, taken.shape[1])
+                        if k >= 0:
+                            taken[sd, k] += fill  # still displayed in the file's later rows
+                        leaves -= fill
+                        ints, floats = _grow(ints, floats, nf)
+                        ints[nf, F_ORDER] = i
+                        ints[nf, F_LEG] = 0
+                        ints[nf, F_ROW] = e
+                        ints[nf, F_TIME] = time[e]
+                        ints[nf, F_PRICE] = price[e]
+                        ints[nf, F_SHARES] = fill
+                        ints[nf, F_TAKER] = 1
+                        ints[nf, F_REASON] = R_MARKET
+                        floats[nf] = 0.0
+                        nf += 1
+                        last = e
+                        if first_fill < 0:
+                            first_fill = e
                 e += 1
             if leaves == 0:
                 order_ints[i, 0] = S_FILLED
@@ -271,7 +326,7 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
         leg = 0
         if self_row[i] < 0:
             leaves, ints, floats, nf = _take(i, leg, s, p, leaves, before, arrival, ask_p, ask_s, bid_p, bid_s,
-                                             used_ask, used_bid, R_CROSSING, False, ints, floats, nf)
+                                             taken, pmin, tick, R_CROSSING, False, ints, floats, nf)
             if nf > filled_before:
                 first_fill = before
         # Resting part: the queue ahead is everything displayed at our price when we arrive.
@@ -281,6 +336,13 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
             front = float(_depth(ask_p, ask_s, before, p))
         if model == TOUCH:
             front = 0.0
+        last_invisible = -1
+        vis0 = _visible(bid_p, bid_s, before, p, s) if s > 0 else _visible(ask_p, ask_s, before, p, s)
+        if not vis0:  # a price beyond the N visible levels: its queue is unknown, so all of it may be ahead
+            censor_row = entry
+            last_invisible = entry
+            if model != TOUCH:
+                front = UNKNOWN_QUEUE
         order_floats[i, 0] = front
         leg_queue = front
         # Orders the file never shows arriving are ahead when their id is smaller than ours:
@@ -290,7 +352,6 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
         pending = False
         pending_price = 0
         pending_at = NEVER
-        last_invisible = -1
         e = entry
         if self_row[i] >= 0:
             e = entry + 1  # the real order's own arrival is not an event for it
@@ -311,7 +372,7 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                 prev = e - 1
                 n_before = nf
                 leaves, ints, floats, nf = _take(i, leg, s, p, leaves, prev, pending_at, ask_p, ask_s, bid_p, bid_s,
-                                                 used_ask, used_bid, R_CROSSING, False, ints, floats, nf)
+                                                 taken, pmin, tick, R_CROSSING, False, ints, floats, nf)
                 if nf > n_before and first_fill < 0:
                     first_fill = prev
                 if leaves == 0:
@@ -387,6 +448,10 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
             if fill > 0:
                 if share:
                     used_trade[e] += fill
+                    if reason == R_CROSSED_BY_NEW:  # the new order stays displayed in the file's later rows
+                        k = _slot(q, pmin, tick, taken.shape[1])
+                        if k >= 0:
+                            taken[0 if s > 0 else 1, k] += fill
                 if not first_fill_only:  # validation follows the order to the end of its real life
                     leaves -= fill
                 ints, floats = _grow(ints, floats, nf)

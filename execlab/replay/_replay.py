@@ -275,7 +275,7 @@ def _check_orders(book: EventBook, orders: pd.DataFrame) -> dict[str, np.ndarray
     off_tick = has_price & ((units % book.tick != 0) | (np.abs(price * 10_000 - units) > 1e-6))
     if off_tick.any():
         r = int(np.flatnonzero(off_tick)[0])
-        raise ValueError(f"orders column 'price' has {price[r]!r} at row {show(idx[r])}, which is off the tick of "
+        raise ValueError(f"orders column 'price' has {show(price[r])} at row {show(idx[r])}, which is off the tick of "
                          f"${book.tick / 10_000:g}.")
     offset_col = _col(orders, "offset_ticks")
     if offset_col is None:
@@ -292,6 +292,10 @@ def _check_orders(book: EventBook, orders: pd.DataFrame) -> dict[str, np.ndarray
             raise ValueError(f"orders column 'offset_ticks' has {show(offset_col.iloc[r])} at row {show(idx[r])}; "
                              "must be a whole number of ticks (0 = at the touch, k > 0 = k ticks inside).")
         offset = np.where(given, off, 0).astype(np.int64)
+        if (given & is_market).any():
+            r = int(np.flatnonzero(given & is_market)[0])
+            raise ValueError(f"orders row {show(idx[r])} is a market order with offset_ticks "
+                             f"{show(offset_col.iloc[r])}; market orders take no price (leave it empty).")
     peg_col = _col(orders, "peg")
     peg = np.zeros(len(orders), dtype=bool) if peg_col is None else peg_col.fillna(False).astype(bool).to_numpy()
     if (peg & (has_price | is_market)).any():
@@ -312,6 +316,8 @@ def _check_orders(book: EventBook, orders: pd.DataFrame) -> dict[str, np.ndarray
 
 
 def _times(col: pd.Series, name: str, idx: pd.Index, allow_nat: bool) -> np.ndarray:
+    if allow_nat and col.isna().all():  # no time at all (NaT has no time zone to check)
+        return np.full(len(col), k.NEVER, dtype=np.int64)
     try:
         t = pd.DatetimeIndex(col)
     except (TypeError, ValueError) as exc:
@@ -412,9 +418,17 @@ def replay(book: EventBook, orders: pd.DataFrame, *, queue: str = "risk_averse",
     -----
     The market does not react to our orders: every event of the file
     happens as it did.  Our orders share the book with each other (a share
-    is never filled twice), in the order of their arrival.  A price outside
-    the N visible levels has no displayed size, so there the queue runs
-    without its cap; such orders are flagged ``censored``.
+    is never filled twice: the displayed shares one takes are not there
+    for the next, and a trade's shares go to one order), in the order of
+    their arrival.  A price outside the N visible levels has no displayed
+    size, so there the queue runs without its cap, and an order entering
+    there has an unknown queue ahead (all of it is taken to be ahead until
+    its price shows); such orders are flagged ``censored``.
+
+    Times: an order sent before the file's first event enters right after
+    it (the file shows no book before it).  Events stamped at our arrival
+    time come before us.  A cancel that reaches the exchange before its
+    order does leaves it unfilled, status ``cancelled``.
 
     Examples
     --------
@@ -464,12 +478,14 @@ def _run(book: EventBook, o: dict, lat: dict, model: int, function: int, power: 
     m = len(o["side"])
     self_id = np.full(m, -1, dtype=np.int64) if self_id is None else self_id
     self_row = np.full(m, -1, dtype=np.int64) if self_row is None else self_row
-    arrival = np.where(self_row >= 0, book.time[np.maximum(self_row, 0)], o["submit"] + lat["entry"])
+    # An order sent before the file's first event enters right after it (the file shows no book before).
+    arrival = np.where(self_row >= 0, book.time[np.maximum(self_row, 0)],
+                       np.maximum(o["submit"] + lat["entry"], book.time[0]))
     order = np.argsort(arrival, kind="stable")
     n = len(book)
     used_trade = np.zeros(n, dtype=np.int64)
-    used_ask = np.zeros((n, book.levels), dtype=np.int64)
-    used_bid = np.zeros((n, book.levels), dtype=np.int64)
+    pmin, slots = _price_grid(book)
+    taken = np.zeros((2, slots), dtype=np.int64)
     uni = np.ones(n) if uniforms is None else uniforms
     ints, floats, nf, oi, of = k.kernel()(
         book.time, book.type, book.order_id, book.size, book.price, book.direction, book.arrival_row,
@@ -477,14 +493,26 @@ def _run(book: EventBook, o: dict, lat: dict, model: int, function: int, power: 
         o["side"][order], o["shares"][order], o["kind"][order], o["price"][order], o["offset"][order],
         o["peg"][order], o["submit"][order], o["cancel"][order], lat["feed"][order], lat["entry"][order],
         lat["response"][order], lat["cancel"][order], self_id[order], self_row[order],
-        model, function, power, book.tick, uni, stop_invisible, first_fill_only, share, used_trade, used_ask,
-        used_bid)
+        model, function, power, book.tick, uni, stop_invisible, first_fill_only, share, used_trade, taken,
+        pmin)
     # Back to the caller's order: fills name the input position, order rows are put back.
     ints = ints.copy()
     ints[:, k.F_ORDER] = order[ints[:, k.F_ORDER]]
     back = np.empty(m, dtype=np.int64)
     back[order] = np.arange(m)
     return ints, floats, oi[back], of[back], arrival
+
+
+def _price_grid(book: EventBook) -> tuple[int, int]:
+    """Lowest price and number of ticks spanned by the book's visible levels and messages."""
+    prices = [book.price[book.type == 1]]
+    for a, z in ((book.ask_price, book.ask_size), (book.bid_price, book.bid_size)):
+        prices.append(a[z > 0])
+    allp = np.concatenate(prices)
+    if len(allp) == 0:
+        return 0, 1
+    lo, hi = int(allp.min()), int(allp.max())
+    return lo, (hi - lo) // book.tick + 1
 
 
 def _result(book: EventBook, o: dict, lat: dict, res: tuple, queue: str, latency: str, fee_maker: float,
@@ -503,24 +531,26 @@ def _result(book: EventBook, o: dict, lat: dict, res: tuple, queue: str, latency
         "order_id": o["order_id"][pos], "leg": ints[:, k.F_LEG], "exchange_time": tz(t_ex),
         "local_time": tz(t_ex + lat["response"][pos]), "price": ints[:, k.F_PRICE] / 10_000, "shares": shares,
         "liquidity": np.where(taker, "TAKER", "MAKER").astype(object), "reason": _REASONS[ints[:, k.F_REASON]],
-        "queue_ahead": np.where(taker, 0.0, floats), "fee": fee, "row": ints[:, k.F_ROW]})
+        "queue_ahead": np.where(taker, 0.0, np.where(floats >= k.UNKNOWN_QUEUE, np.nan, floats)), "fee": fee, "row": ints[:, k.F_ROW]})
     entry_row = oi[:, 3]
     end_row = oi[:, 4]
     status = oi[:, 0]
     nat = np.iinfo(np.int64).min  # NaT once viewed as datetime64
     end_ns = np.where(end_row >= 0, book.time[np.maximum(end_row, 0)], nat)
-    end_ns = np.where(status == k.S_CANCELLED, o["cancel"] + lat["cancel"], end_ns)
+    end_ns = np.where(status == k.S_CANCELLED, np.maximum(o["cancel"] + lat["cancel"], arrival), end_ns)
     last_fill = np.full(len(status), nat, dtype=np.int64)
     np.maximum.at(last_fill, pos, t_ex)
+    first_fill = np.full(len(status), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first_fill, pos, t_ex)
+    first_fill[first_fill == np.iinfo(np.int64).max] = nat
     end_ns = np.where(status == k.S_FILLED, last_fill, end_ns)
-    first = oi[:, 6]
     orders = pd.DataFrame({
         "order_id": o["order_id"], "side": sign_to_side(o["side"]), "shares": o["shares"], "filled": oi[:, 1],
         "status": _STATUSES[oi[:, 0]],
         "price": np.where(oi[:, 7] > 0, oi[:, 7] / 10_000, np.nan),
-        "queue_ahead": np.where(o["kind"] == k.MARKET, 0.0, of[:, 0]),
+        "queue_ahead": np.where(o["kind"] == k.MARKET, 0.0, np.where(of[:, 0] >= k.UNKNOWN_QUEUE, np.nan, of[:, 0])),
         "entry_time": tz(np.where(entry_row >= 0, arrival, nat)), "end_time": tz(end_ns),
-        "legs": oi[:, 2], "first_fill_time": tz(np.where(first >= 0, book.time[np.maximum(first, 0)], nat)),
+        "legs": oi[:, 2], "first_fill_time": tz(first_fill),
         "censored": oi[:, 5] >= 0, "time_invisible": pd.to_timedelta(of[:, 1], unit="ns")})
     return ReplayResult(fills=fills.reset_index(drop=True), orders=orders, queue_model=queue, latency=latency,
                         book=repr(book), _mid=book.mid_at,
