@@ -146,6 +146,7 @@ def validate_queue_models(book: EventBook, models: tuple = QUEUE_MODELS, *, prob
     if not isinstance(book, EventBook):
         raise TypeError(f"book must be an EventBook, got {type(book).__name__}.")
     rows = np.flatnonzero((book.type == 1) & np.isin(book.direction, np.asarray(sides)))
+    rows = rows[rows > 0]  # the file shows no book before its first event, so no queue for an order there
     if len(rows) == 0:
         raise ValueError(f"{book!r} has no type-1 limit order on sides {sides}.")
     m = len(rows)
