@@ -5,9 +5,14 @@ Limits on cumulative quantities (a ticker's position, gross exposure) depend
 on which earlier orders of the batch passed.  The manager accepts orders
 greedily, exactly as if they arrived one at a time: projected positions are
 a cumulative sum per ticker of the accepted orders (no Python loop), and when
-an order breaches a limit the first breach of each ticker is blocked and the
-sums are recomputed from there.  The number of passes is the number of
-blocked orders of the worst ticker, not the number of orders.
+an order breaches a limit the first breach of each ticker, with the run of
+breaches behind it, is blocked and the sums are recomputed from there.  A few
+such whole-array passes settle a batch whose limits rarely bind.  Where they
+bind often, whether an order passes depends on which of the orders just before
+it passed (a position or a gross exposure held at its limit takes an order
+only after a risk-reducing one), a chain no fixed number of array passes
+resolves: after ``_VECTOR_PASSES`` passes the rest of the batch is decided in
+one ordered scan, O(1) per order.  Block reasons are then written column-wise.
 
 Conventions (documented so a batch and the same decisions one at a time
 agree):
@@ -119,6 +124,24 @@ def _group_exclusive(values: np.ndarray, perm: np.ndarray, starts: np.ndarray) -
     out = np.empty_like(c)
     out[perm] = c - base
     return out
+
+
+def _column(spec: str, values: np.ndarray) -> np.ndarray:
+    """``spec.format(x)`` for every element of ``values``, as an object array of str.
+
+    Each distinct value is formatted once (a limit, a ticker: one string for the
+    whole column) and the strings are taken back by code.  Floats are told apart
+    by their bits, so -0.0 and 0.0 keep their own text.  ``map`` applies the bound
+    format method in C over the distinct values; ``tolist`` hands it Python ints
+    and floats, which format exactly as numpy scalars do in an f-string.
+    """
+    values = np.asarray(values)
+    is_float = values.dtype == np.float64
+    codes, distinct = pd.factorize(values.view(np.int64) if is_float else values)
+    distinct = np.asarray(distinct)
+    if is_float:
+        distinct = distinct.view(np.float64)
+    return np.array(list(map(spec.format, distinct.tolist())), dtype=object)[codes]
 
 
 # Vectorised passes over the whole batch before the rest is decided in one ordered scan.
@@ -415,10 +438,7 @@ class RiskManager:
         acc = ~blocked
         dd = np.where(acc, d_sh, 0)
         before = base[code] + _group_exclusive(dd, perm, starts)
-        after = before + np.where(acc, d_sh, 0)
-        reason = np.full(n, "", dtype=object)
-        for i in np.flatnonzero(blocked):  # message text for blocked rows only
-            reason[i] = self._reason(rule[i], value[i], limit[i], ticker[i], d_sh[i], before[i])
+        reason = self._reasons(rule, value, limit, np.asarray(ticker), d_sh, before)
         return pd.DataFrame({"blocked": blocked, "rule": rule.astype(str), "value": value, "limit": limit,
                              "reason": reason.astype(str), "position_before": before, "position_after": before + d_sh})
 
@@ -431,6 +451,10 @@ class RiskManager:
         (loss, shares, percent of portfolio, then gross exposure), for a stretch where
         blocks are frequent; ``pos`` (shares per ticker) and ``gross`` ($) are the state
         just before row ``start``.  One pass over the rows: each is decided in O(1).
+        Sequential on purpose: each decision needs the state the previous ones left,
+        and array passes that guess that state (sweeps over windows of rows, each
+        final up to its first wrong guess) need about one pass per switch between
+        accepting and blocking, which here is every few orders.
         """
         lim_sh, lim_pct, lim_gross = lims
         pos = [int(p) for p in pos]
@@ -462,24 +486,42 @@ class RiskManager:
                 pos[c] = after
                 gross += (a_after - a_before) * mk[c]
 
-    def _reason(self, rule: str, value: float, limit: float, ticker: str, d: int, before: int) -> str:
-        side = "BUY" if d > 0 else "SELL"
-        if rule == "kill_switch":
-            since = "" if self.kill_switch_time is None else f" since {self.kill_switch_time}"
-            return f"kill switch active{since}: {self.kill_switch_reason}"
-        if rule == "daily_loss_limit":
-            when = self.day.loss_hit if self.day.loss_hit is not None else (self._batch_loss or (None,))[0]
-            return (f"daily loss limit: day P&L ${value:,.2f} (limit -${-limit:,.2f}) reached"
-                    + (f" at {when:%H:%M}" if when is not None else "") + f"; {side} {abs(d)} {ticker} adds risk")
-        if rule == "max_order_notional":
-            return f"order notional ${value:,.2f} > max ${limit:,.2f}"
-        if rule == "max_position_shares":
-            return f"{ticker} position {before:+d} -> {before + d:+d} shares; |{before + d}| > max {limit:,.0f}"
-        if rule == "max_position_pct":
-            return f"{ticker} position {before + d:+d} shares = {value:.2f}% of portfolio > max {limit:.2f}%"
-        if rule == "max_gross_exposure":
-            return f"gross exposure ${value:,.2f} > max ${limit:,.2f}"
-        return rule
+    def _reasons(self, rule: np.ndarray, value: np.ndarray, limit: np.ndarray, ticker: np.ndarray, d_sh: np.ndarray,
+                 before: np.ndarray) -> np.ndarray:
+        """Why each blocked order was blocked ('' for passed orders), built column-wise per rule.
+
+        One set of array operations per rule that blocked something (at most six),
+        never a Python loop over orders: numbers are formatted by mapping one
+        format string over a column, and the pieces are joined as object arrays.
+        """
+        reason = np.full(len(rule), "", dtype=object)
+        for name in pd.unique(rule[rule != ""]):
+            rows = np.flatnonzero(rule == name)
+            v, lim, d, pre = value[rows], limit[rows], d_sh[rows], before[rows]
+            if name == "kill_switch":
+                since = "" if self.kill_switch_time is None else f" since {self.kill_switch_time}"
+                text = np.full(len(rows), f"kill switch active{since}: {self.kill_switch_reason}", dtype=object)
+            elif name == "daily_loss_limit":
+                when = self.day.loss_hit if self.day.loss_hit is not None else (self._batch_loss or (None,))[0]
+                at = f" at {when:%H:%M}" if when is not None else ""
+                text = ("daily loss limit: day P&L $" + _column("{:,.2f}", v) + " (limit -$" + _column("{:,.2f}", -lim)
+                        + ") reached" + at + "; " + np.where(d > 0, "BUY", "SELL").astype(object) + " "
+                        + _column("{}", np.abs(d)) + " " + _column("{}", ticker[rows]) + " adds risk")
+            elif name == "max_order_notional":
+                text = "order notional $" + _column("{:,.2f}", v) + " > max $" + _column("{:,.2f}", lim)
+            elif name == "max_position_shares":
+                text = (_column("{}", ticker[rows]) + " position " + _column("{:+d}", pre) + " -> "
+                        + _column("{:+d}", pre + d) + " shares; |" + _column("{}", pre + d) + "| > max "
+                        + _column("{:,.0f}", lim))
+            elif name == "max_position_pct":
+                text = (_column("{}", ticker[rows]) + " position " + _column("{:+d}", pre + d) + " shares = "
+                        + _column("{:.2f}", v) + "% of portfolio > max " + _column("{:.2f}", lim) + "%")
+            elif name == "max_gross_exposure":
+                text = "gross exposure $" + _column("{:,.2f}", v) + " > max $" + _column("{:,.2f}", lim)
+            else:
+                text = np.full(len(rows), name, dtype=object)
+            reason[rows] = text
+        return reason
 
     def __repr__(self) -> str:
         on = [f"{f.name}={getattr(self.limits, f.name)}" for f in fields(self.limits) if getattr(self.limits, f.name) is not None]
