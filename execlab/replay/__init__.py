@@ -17,8 +17,12 @@ The market does not react to our orders.
 
 from ._book import EventBook
 from ._passive import TwapComparison, passive_twap
+from ._plots import (fill_markouts, plot_censored_by_depth, plot_paired_differences, plot_queue_accuracy,
+                     plot_reliability, plot_touch_fill_rates, plot_twap_difference, plot_twap_markouts)
 from ._replay import QUEUE_MODELS, Latency, ReplayResult, replay
 from ._validation import QueueValidation, TouchCheck, touch_orders_check, validate_queue_models
 
 __all__ = ["EventBook", "Latency", "QUEUE_MODELS", "ReplayResult", "replay", "QueueValidation",
            "validate_queue_models", "TouchCheck", "touch_orders_check", "TwapComparison", "passive_twap"]
+__all__ += ["plot_queue_accuracy", "plot_censored_by_depth", "plot_touch_fill_rates", "plot_reliability",
+            "plot_twap_difference", "plot_paired_differences", "fill_markouts", "plot_twap_markouts"]

@@ -348,6 +348,7 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
         # Orders the file never shows arriving are ahead when their id is smaller than ours:
         # NASDAQ numbers orders in arrival order, and ours would get the next number.
         my_id = self_id[i] if self_row[i] >= 0 else next_id[entry]
+        leg_entry = entry  # the row from which later arrivals are behind the current leg
         self_left = size[entry] if self_row[i] >= 0 else 0  # the real order's shares still in the book
         pending = False
         pending_price = 0
@@ -384,6 +385,8 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                 else:
                     front = float(_depth(ask_p, ask_s, prev, p))
                 leg_queue = front
+                leg_entry = e  # a replace loses time priority: the orders that came before it are ahead
+                my_id = next_id[e]
             t = etype[e]
             q = price[e]
             same = direction[e] == s
@@ -401,7 +404,7 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                     elif t == 4:
                         if model == L3_FIFO:
                             ar = arrival_row[e]
-                            ahead = (ar >= 0 and ar < entry) or (ar < 0 and oid[e] < my_id)
+                            ahead = (ar >= 0 and ar < leg_entry) or (ar < 0 and oid[e] < my_id)
                             if is_self:
                                 ahead = False
                             if ahead:
@@ -426,7 +429,7 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
             elif same and (t == 2 or t == 3) and q == p and not is_self and model != TOUCH:
                 if model == L3_FIFO:
                     ar = arrival_row[e]
-                    if (ar >= 0 and ar < entry) or (ar < 0 and oid[e] < my_id):
+                    if (ar >= 0 and ar < leg_entry) or (ar < 0 and oid[e] < my_id):
                         front = max(front - size[e], 0.0)
                 elif model == PROBABILISTIC or model == PROBABILISTIC_DRAWN:
                     if s > 0:
