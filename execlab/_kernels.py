@@ -51,7 +51,9 @@ def round_cumulative(quantity: np.ndarray, cum_fraction: np.ndarray, lot: int) -
     The cumulative target :math:`C_{ij} = q_i c_{ij}` is rounded to lots and
     differenced.  Whole-lot orders round to the nearest lot (ties to even);
     orders with an odd-lot remainder round *down*, so the cumulative never
-    passes ``q`` and the remainder lands in the last bin.  Either rounding is
+    passes ``q``, and the remainder lands in the first bin where the
+    cumulative fraction reaches 1 (the last bin, unless a profile ends with
+    empty bins).  Either rounding is
     monotone, so children are never negative, and each differs from its ideal
     :math:`q_i (c_{ij} - c_{i,j-1})` by less than one lot (at most one lot
     for nearest rounding at exact ties).  The loop is over blocks of (at least) 256
@@ -62,8 +64,9 @@ def round_cumulative(quantity: np.ndarray, cum_fraction: np.ndarray, lot: int) -
     * rows sum exactly to ``quantity`` (the last cumulative value is set to
       :math:`q_i` itself, not rounded);
     * no child is negative;
-    * every child is a whole number of lots, except the last bin of an order
-      that is not a whole number of lots, which takes the odd-lot remainder;
+    * every child is a whole number of lots, except, for an order that is not
+      a whole number of lots, the first bin where the cumulative fraction
+      reaches 1, which takes the odd-lot remainder (no child after it);
     * the result does not depend on the block size.
 
     Examples
@@ -99,6 +102,10 @@ def round_cumulative(quantity: np.ndarray, cum_fraction: np.ndarray, lot: int) -
             # Odd-lot orders: floor (so cumulative <= q); others: nearest lot.
             np.floor(t + np.where(odd[start:stop], 0.0, 0.5), out=t)
             t *= lot
+            # Once the target is complete the order is done: an odd-lot remainder goes in the first
+            # bin where the cumulative fraction reaches 1, not in later bins a profile leaves empty.
+            full = (c[start:stop] if per_order else c[:1]) >= 1.0
+            np.copyto(t, q[start:stop], where=full & odd[start:stop])
         t[:, -1] = q[start:stop, 0]  # exact row sums
         t += _MAGIC
         it = iscratch[: stop - start]

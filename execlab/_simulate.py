@@ -57,6 +57,55 @@ def _impact_values(fn: Any, what: str, args: tuple, n: int, impact: object) -> n
     return out
 
 
+# Schedules whose bins are a count of slices chosen by the caller, documented as one bar per
+# slice when they carry no bin_duration.  The bins of every other schedule (VWAP and POV on a
+# profile, hand-built, ...) come from data on some grid, which a plain array does not record.
+_SLICE_COUNTED = frozenset({"twap", "market", "almgren_chriss"})
+
+
+def _span(td: pd.Timedelta) -> str:
+    secs = td.total_seconds()
+    return f"{secs / 60:g}min" if secs % 60 == 0 else f"{secs:g}s"
+
+
+def _check_grid(schedule: Schedule, width: int, m: Market, o: Any, oday: np.ndarray, start_bar: np.ndarray,
+                start_where: np.ndarray) -> None:
+    """Refuse a schedule without a bin length whose bins cannot be read as one bar each without doubt.
+
+    Read one bar per bin, a schedule of ``width`` bins that starts at the open ends after
+    ``width`` bars.  If ``width`` is a whole fraction of the bars of a session, the schedule
+    may as well be that session on a coarser grid -- a 78-bin profile of 5-minute bins on
+    390 one-minute bars would fill by 10:48 -- and the two readings trade very differently.
+    A schedule longer than a session was made on another grid for certain.
+    """
+    if schedule.bin_duration is not None or schedule.algorithm in _SLICE_COUNTED or width < 2:
+        return
+    n_bins, bar = m.n_bins, _span(m.freq)
+    if width > n_bins:
+        guess = m.freq / (width // n_bins) if width % n_bins == 0 else None
+        what = (f"{width} bins of one bar each do not fit in a session, so the schedule was made on another grid"
+                + (f" (of {_span(guess)} bins?)" if guess is not None else ""))
+    else:
+        session = (m.day_last - m.day_first + 1)[oday]
+        at_open = (start_bar == m.day_first[oday]) & (start_where <= 0) & (schedule.quantity > schedule.unscheduled)
+        doubt = at_open & ((session % width == 0) | (n_bins % width == 0)) & (width != session) & (width != n_bins)
+        if not doubt.any():
+            return
+        pos = int(np.flatnonzero(doubt)[0])
+        guess = m.freq * (n_bins // width if n_bins % width == 0 else int(session[pos]) // width)
+        what = (f"read one bar per bin, order_id {show(o.order_id[pos])} would start at the open and finish after "
+                f"{width} of its session's {int(session[pos])} bars, yet {width} bins are also a whole session of "
+                f"{_span(guess)} bins")
+    how = (f"e.g. ex.vwap(quantity, profile, bin_duration='{_span(guess)}') for {_span(guess)} bins, '{bar}' for "
+           "one bar per bin" if guess is not None else f"the length of its bins; '{bar}' is one bar per bin")
+    raise ValueError(
+        f"schedule.shares has shape {schedule.shares.shape} and no bin_duration, but the market has {n_bins} bins of "
+        f"{bar} per session: {what}. Pass bin_duration= when building the schedule ({how}), or build it on the "
+        f"market's grid of {n_bins} bins of {bar} (a schedule with a bin_duration goes onto it with "
+        f".resample('{bar}'))."
+    )
+
+
 # ---------------------------------------------------------------------------
 # Public entry point
 # ---------------------------------------------------------------------------
@@ -131,7 +180,13 @@ def simulate(
         bar containing that time (``open`` = start of the session's first
         bar); with ``bin_duration=None`` bin ``j`` is the ``j``-th bar from the
         arrival bar (the first bar for an arrival before the open).  Bins
-        released at or after the close never trade.
+        released at or after the close never trade.  A schedule without a
+        ``bin_duration`` whose bins may belong to another grid is refused
+        rather than squeezed onto the bars: more bins than a session has
+        bars, or, for an order starting at the open, a whole fraction of the
+        session's bars (78 bins on 390 one-minute bars: a session of 5-minute
+        bins, or the first 78 minutes?).  TWAP, market and Almgren-Chriss
+        schedules count slices, one bar each, and are not refused.
     market : Market or DataFrame
         The market model (:func:`execlab.load_market`,
         :meth:`Market.from_lobster`, ...); a bars DataFrame
@@ -174,7 +229,9 @@ def simulate(
     ValueError
         Bad orders (duplicate ``order_id``, unknown ``side``, negative or
         fractional ``quantity``, NaT or naive times, arrival before decision),
-        a schedule that does not match the orders, bars missing for a ticker
+        a schedule that does not match the orders, a schedule without
+        ``bin_duration`` whose bins do not fit the market's grid (see
+        ``schedule``; the message names both sizes), bars missing for a ticker
         or a day, unsorted bar times, non-positive prices, NaN anywhere, an
         impact model returning negative or non-finite values, or impact so
         large that a sell's fill price would be <= 0.
@@ -276,6 +333,7 @@ def simulate(
     if fc is not None:
         fc.require(code, oday, "impact inputs of the orders' sessions")
     start_bar, start_where = m.locate(o.arrival_ns, oday)
+    _check_grid(schedule, shares.shape[1], m, o, oday, start_bar, start_where)
     day_last = m.day_last[oday]
 
     # --- release: schedule bin j of order i lands in a bar (or after the close) ---

@@ -341,7 +341,19 @@ def test_twap_lot_multiples(q, n, lot):
 def test_vwap_lot_multiples(q, p, lot):
     s = vwap(q, p, lot=lot)
     check_common(s, q, p.size)
-    check_lot_multiples(s.shares, q, lot)
+    # The odd-lot remainder sits in the first bin where the profile's cumulative share reaches 1,
+    # and nothing trades after it (a profile ending in empty bins leaves them empty).
+    cum = np.cumsum(p) / np.cumsum(p)[-1]
+    k = int(np.argmax(cum >= 1.0))
+    shares = s.shares
+    assert (np.delete(shares, k, axis=1) % lot == 0).all()
+    np.testing.assert_array_equal(shares[:, k] % lot, q % lot)
+    assert (shares[:, k + 1:][(q % lot != 0)] == 0).all()
+
+
+def test_vwap_odd_lot_remainder_never_lands_in_an_empty_trailing_bin():
+    np.testing.assert_array_equal(vwap([1], [1, 0], lot=2).shares, [[1, 0]])
+    np.testing.assert_array_equal(vwap([1050], [1, 1, 0, 0], lot=100).shares, [[500, 550, 0, 0]])
 
 
 @FAST

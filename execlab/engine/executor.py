@@ -462,7 +462,9 @@ class Executor(_Controls, _Sessions):
             "urgency": dec["urgency"].to_numpy(object)[ai].astype(str),
             "decision_id": dec["decision_id"].to_numpy(object)[ai],
         })
-        sim = _simulate(orders_in, Schedule(shares, qty[ai], "policy", None, (plan.shares - shares).sum(axis=1)), m,
+        # The policy lays every schedule on the market's bars (a slice of k bars in the first of
+        # them), so the bins are one bar long: said outright, simulate need not guess the grid.
+        sim = _simulate(orders_in, Schedule(shares, qty[ai], "policy", m.freq, (plan.shares - shares).sum(axis=1)), m,
                         self.impact, forecast=fc, max_participation=self.max_participation,
                         fee_per_share=self.fee_per_share, fee_per_order=self.fee_per_order, delay=self.delay)
         sim_fills, sim_orders, cut = stamp_fills(sim.fills, sim.orders, arrival, kill, adds[ai], killed.any(axis=1),

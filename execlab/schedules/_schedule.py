@@ -38,9 +38,12 @@ class Schedule:
         Name of the algorithm that made the schedule.
     bin_duration : Timedelta or None
         Wall-clock length of one bin: :func:`execlab.simulate` releases bin
-        ``j`` at arrival + ``j * bin_duration``, which must be a whole number
-        of the market's bars.  ``None`` means one bar of whatever bars the
-        schedule is simulated against.
+        ``j`` at arrival + ``j * bin_duration`` into the bar containing that
+        time (a bin of five one-minute bars is released whole in the first
+        of them; :meth:`resample` spreads it over all five).  ``None`` means
+        one bar of whatever bars the schedule is simulated against;
+        ``simulate`` refuses a schedule without a bin length whose bins look
+        like a session on another grid (see :func:`execlab.simulate`).
     unscheduled : ndarray of int64, shape (orders,)
         Shares that did not fit within the bins (non-zero only for POV);
         every row of ``shares`` sums to ``quantity - unscheduled``.
@@ -143,6 +146,87 @@ class Schedule:
     def remaining(self) -> np.ndarray:
         """Holdings still to trade after each bin, shape (orders, bins)."""
         return self.quantity[:, None] - np.cumsum(self.shares, axis=1)
+
+    def resample(self, bin_duration: object, lot: int = 1) -> "Schedule":
+        r"""The same schedule on bins of another length, e.g. on the bars of a market.
+
+        Each bin of ``self.bin_duration`` becomes :math:`k` bins of
+        ``bin_duration`` (:math:`k` = ``self.bin_duration / bin_duration``), its
+        shares spread evenly over them; or, for longer bins, every :math:`k`
+        bins (:math:`k` = ``bin_duration / self.bin_duration``) are summed
+        into one.  So a 78-bin schedule of 5-minute bins on one-minute bars
+        becomes 390 one-minute bins that trade each 5-minute slice over its five
+        minutes, instead of releasing it whole at the start of each slice.
+
+        Parameters
+        ----------
+        bin_duration : str or Timedelta
+            Length of the new bins (e.g. ``market.freq``); the schedule's own
+            ``bin_duration`` must be a whole number of them, or they a whole
+            number of it.
+        lot : int, default 1
+            Round lot in shares for the spread pieces, as in :func:`twap`.
+
+        Returns
+        -------
+        Schedule
+            ``bin_duration`` set to the new length, the same ``quantity``,
+            ``unscheduled`` and ``algorithm``; every row still sums exactly
+            to ``quantity - unscheduled``, and summing each group of
+            :math:`k` new bins gives back the old bin exactly.
+
+        Raises
+        ------
+        ValueError
+            If the schedule has no ``bin_duration``, ``bin_duration`` is not
+            a positive time span, neither length is a whole number of the
+            other, or ``lot < 1``.
+
+        Notes
+        -----
+        A bin of :math:`s` shares is spread by the cumulative rounding of
+        :func:`twap`: piece :math:`i` of :math:`k` is
+        :math:`\mathrm{round}(s\,i/k) - \mathrm{round}(s\,(i-1)/k)`, so the
+        pieces are whole shares (whole lots but for an odd-lot remainder, which
+        goes in the bin's last piece), never negative, differ from
+        :math:`s/k` by at most one lot and sum exactly to :math:`s`.
+
+        Examples
+        --------
+        >>> s = vwap([1000], [0.6, 0.4], bin_duration="5min")
+        >>> s.resample("1min").shares
+        array([[120, 120, 120, 120, 120,  80,  80,  80,  80,  80]])
+        >>> s.resample("1min").bin_duration
+        Timedelta('0 days 00:01:00')
+        >>> twap([10], 4, bin_duration="1min").resample("2min").shares
+        array([[5, 5]])
+        """
+        if self.bin_duration is None:
+            raise ValueError(
+                f"this {self.algorithm} schedule has no bin_duration, so there is no bin length to resample from; "
+                "build it with bin_duration= (the length its bins were made for)."
+            )
+        new = check_timedelta(bin_duration, "bin_duration")
+        lot = _check_lot(lot)
+        old = pd.Timedelta(self.bin_duration)
+        n, m = self.shares.shape
+        if old.value % new.value == 0:  # finer bins: spread each bin over k of them
+            k = old.value // new.value
+            if k == 1:
+                return Schedule._trusted(self.shares.copy(), self.quantity, self.algorithm, new, self.unscheduled)
+            pieces = round_cumulative(self.shares.ravel(), np.arange(1, k + 1, dtype=np.float64) / k, lot)
+            shares = pieces.reshape(n, m * k)
+        elif new.value % old.value == 0:  # coarser bins: sum every k of them
+            k = new.value // old.value
+            padded = np.zeros((n, -(-m // k) * k), dtype=np.int64)
+            padded[:, :m] = self.shares
+            shares = padded.reshape(n, -1, k).sum(axis=2)
+        else:
+            raise ValueError(
+                f"bin_duration == {str(bin_duration)!r}, but the schedule's bins are {_span(old)} long: neither is a "
+                "whole number of the other, so a bin cannot be split or merged exactly."
+            )
+        return Schedule._trusted(shares, self.quantity, self.algorithm, new, self.unscheduled)
 
     def to_frame(self, drop_zero: bool = False) -> pd.DataFrame:
         """Long form: one row per order and bin, ``order, bin, shares``.
@@ -414,7 +498,8 @@ def vwap(quantity: object, profile: object, lot: int = 1, bin_duration: object =
         a Series from :func:`execlab.volume_profile` (indexed by bin start
         time) gives its own bin length, so a 5-minute profile is simulated as
         5-minute bins on any finer bars; a plain array means one bar per bin
-        (``None``).
+        (``None``), and :func:`execlab.simulate` refuses it where its bins look
+        like a session on another grid (78 bins on 390 one-minute bars).
 
     Returns
     -------
@@ -477,7 +562,8 @@ def pov(quantity: object, volume: object, rate: float, lot: int = 1, bin_duratio
         Round lot in shares: each bin's cap is a whole number of lots.
     bin_duration : str or Timedelta, optional
         Wall-clock length of each bin; by default read off a ``volume``
-        indexed by bin start time, else ``None`` (one bar per bin).
+        indexed by bin start time, else ``None`` (one bar per bin, checked
+        by :func:`execlab.simulate` as for :func:`vwap`).
 
     Returns
     -------
