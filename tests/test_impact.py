@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -197,9 +199,22 @@ def test_coverage_band_fails_the_wald_intervals():
 
 
 def test_almgren_chriss_coverage():
-    """gamma, eta and beta are strongly correlated; their profile intervals still cover."""
-    t = coverage_study("almgren_chriss", 3_000, 40, seed=2000)
-    assert t["coverage"].between(0.85, 1.0).all(), t
+    """gamma, eta and beta are strongly correlated; their profile intervals still cover 92-98.5 %."""
+    t = coverage_study("almgren_chriss", 3_000, 150, seed=2000)
+    assert t["failed"].eq(0).all()
+    assert t["coverage"].between(0.92, 0.985).all(), t
+
+
+@pytest.mark.parametrize(("model", "reps"), [("sqrt", 600), ("linear", 600), ("power", 300), ("almgren_chriss", 200)])
+def test_coverage_at_500_executions(model, reps):
+    """n = 500, where the exponents are weakly identified and one power fit in sixteen and one
+    Almgren-Chriss fit in five used to raise: every sample gives a fit, and fixed seeds cover
+    92-98 % (counted over all samples, a failed fit as a miss; the one-coefficient fits, which cost
+    little, on more samples).  The full study, 1,000 samples a cell, is
+    benchmarks/coverage_impact.py (benchmarks/COVERAGE.md)."""
+    t = coverage_study(model, 500, reps, seed=5000)
+    assert t["failed"].eq(0).all(), t
+    assert t["coverage"].between(0.92, 0.98).all(), t
 
 
 def test_negative_costs_are_kept_not_dropped():
@@ -652,16 +667,76 @@ def test_trade_flow_to_model_charges_the_fitted_mid_move():
     assert "\t" not in type(fit).to_model.__doc__
 
 
-def test_likelihood_fit_refuses_to_return_an_unconverged_or_unidentified_estimate():
-    # Pure noise (Y = 0): Newton used to stop after 50 steps at delta ~ 7 with only a warning.
-    # Now the least-squares profile over delta finds the minimum at the edge of (0.01, 4] and says so.
+def test_exponent_at_the_edge_of_its_range_is_flagged_not_raised():
+    # Pure noise (Y = 0): the least-squares delta lies at an edge of (0.01, 4].  The fit returns,
+    # flagged, with the estimate at that edge and the profile intervals, which do not depend on it.
     noise_only = metaorders(500, {"Y": 0.0, "delta": 0.55}, rng=0)
-    with pytest.raises(ValueError, match=r"fit_impact\(model='power'\): the least-squares delta is at the (top|bottom) "
-                       r"of its range.*model='sqrt'"):
-        fit_impact(noise_only, "power")
+    with pytest.warns(ImpactWarning, match=r"delta is at the (top|bottom) of its search range \(delta == (4|0.01)\) "
+                      r"in these 500 executions.*not a fit.*model='sqrt'"):
+        fit = fit_impact(noise_only, "power")
+    assert fit.edge in ("top", "bottom") and "delta" in fit.weak
+    assert fit.params["delta"] in (0.01, 4.0)
+    ci = fit.conf_int()
+    assert ci.loc["delta", "lower"] == 0.0 and ci.loc["delta", "upper"] > 1.0  # honest: wide
+    assert "Weakly identified: delta is at the" in str(fit.summary())
     flat = metaorders(500, TRUE_POWER, rng=0).drop(columns=["arrival_price", "avg_price"]).assign(shortfall_bps=0.0)
     with pytest.raises(ValueError, match=r"cost / sigma is the same \(0\) in all 500 rows"):
         fit_impact(flat, "almgren_chriss")
+
+
+def test_almgren_chriss_small_sample_edge_fit_covers():
+    # n = 500 draws where the least-squares beta ran to an edge used to raise (21 % of them).
+    # Now they return, flagged, and their intervals still hold the true parameters.
+    hits, edges = 0, 0
+    for seed in range(40):
+        df = metaorders(500, TRUE_AC, rng=7000 + seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ImpactWarning)
+            fit = fit_impact(df, "almgren_chriss")
+        if fit.edge is None:
+            continue
+        edges += 1
+        assert "beta" in fit.weak and "search range" in fit.weak["beta"]
+        ci = fit.conf_int()
+        hits += all(ci.loc[k, "lower"] <= TRUE_AC[k] <= ci.loc[k, "upper"] for k in ("gamma", "eta", "beta"))
+    assert edges >= 4
+    assert hits >= edges - 1
+
+
+def test_coefficient_interval_ends_are_profile_score_boundaries():
+    # At each end c of Y's interval, re-estimate delta by brute force under Y = c: the robust
+    # score statistic there is the chi2(1) 95 % point (the path in the exponent found it exactly).
+    from scipy import optimize, stats
+
+    df = metaorders(3_000, TRUE_POWER, rng=32)
+    fit = fit_impact(df, "power")
+    x = (df["quantity"] / df["daily_volume"]).to_numpy()
+    y = (df["shortfall_bps"] / 1e4 / df["sigma"]).to_numpy()
+    L = np.log(x)
+    for c in fit.conf_int().loc["Y"]:
+        grid = np.linspace(0.01, 4.0, 400)
+        ssr = [np.sum((y - c * x**d) ** 2) for d in grid]
+        k = int(np.argmin(ssr))
+        d = optimize.minimize_scalar(lambda d: np.sum((y - c * x**d) ** 2), bounds=(grid[max(k - 1, 0)], grid[k + 1]),
+                                     method="bounded", options={"xatol": 1e-12}).x
+        r = y - c * x**d
+        g, h = x**d, x**d * L  # score direction of Y, with delta's partialled out
+        a = g - h * (h @ g) / (h @ h)
+        assert (r @ a) ** 2 / np.sum(r**2 * a**2) == pytest.approx(stats.chi2.ppf(0.95, 1), rel=1e-5)
+
+
+def test_least_squares_is_exact():
+    # The concentrated least squares is solved to 1e-12 in the exponent: a Newton step from the
+    # estimate moves nothing.
+    for model, truth in (("power", TRUE_POWER), ("almgren_chriss", TRUE_AC)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ImpactWarning)
+            fit = fit_impact(metaorders(3_000, truth, rng=33), model)
+        theta = np.asarray(fit.results.params)[:-1]
+        spec, y = fit.results.model.spec, fit.data["y"].to_numpy()
+        r, J = y - spec.mean(theta), spec.jac(theta)
+        step = np.linalg.solve(J.T @ J - spec.curv(theta, r), J.T @ r)
+        assert np.all(np.abs(step) <= 1e-9 * np.abs(theta)), (model, step)
 
 
 def test_robust_intervals_cover_under_heteroskedastic_noise():

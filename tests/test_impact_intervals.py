@@ -89,6 +89,8 @@ def test_linear_model_coverage_small_sample():
     # Wald HC1 covered 0.922 at n = 500 (leverage of the largest orders); the score interval holds.
     t = coverage_study("linear", 500, 200, seed=4000)
     assert 0.93 <= t["coverage"].iloc[0] <= 0.98, t
+    wald = coverage_study("linear", 500, 200, seed=4000, method="wald")
+    assert wald["coverage"].iloc[0] < t["coverage"].iloc[0]
 
 
 def test_coverage_study_bad_input():

@@ -46,9 +46,13 @@ def coverage_study(model: str, n: int, reps: int, seed: int, *, alpha: float = 0
     DataFrame
         One row per parameter: ``model``, ``n``, ``param``, ``reps``,
         ``failed`` (fits that raised), ``weak`` (fits that flagged the
-        parameter as weakly identified), ``coverage`` (share of the returned
-        fits whose interval holds the truth), its Clopper-Pearson 95 %
-        interval ``cover_lower``/``cover_upper``, and ``median_width``.
+        parameter as weakly identified, edge fits included), ``edge`` (fits
+        whose least-squares exponent is at an edge of its range),
+        ``coverage`` (share of *all* ``reps`` samples whose interval holds the
+        truth: a fit that raised counts as not covering), its
+        Clopper-Pearson 95 % interval ``cover_lower``/``cover_upper``, and
+        ``median_width`` (over the returned fits; ``inf`` when most
+        intervals are unbounded).
 
     Examples
     --------
@@ -65,7 +69,7 @@ def coverage_study(model: str, n: int, reps: int, seed: int, *, alpha: float = 0
     truth = COVERAGE_TRUTHS[model]
     names = ["Y"] if model in ("sqrt", "linear") else (["Y", "delta"] if model == "power" else ["gamma", "eta", "beta"])
     want = np.array([truth[k] for k in names])
-    hits, weak, widths, failed = np.zeros(len(names)), np.zeros(len(names)), [], 0
+    hits, weak, widths, failed, edge = np.zeros(len(names)), np.zeros(len(names)), [], 0, 0
     for child in np.random.SeedSequence(int(seed)).spawn(reps):
         rng = np.random.default_rng(child)
         df = metaorders(n, truth, rng=rng)
@@ -79,14 +83,16 @@ def coverage_study(model: str, n: int, reps: int, seed: int, *, alpha: float = 0
             continue
         hits += (ci[:, 0] <= want) & (want <= ci[:, 1])
         weak += [k in fit.weak for k in names]
+        edge += fit.edge is not None
         widths.append(ci[:, 1] - ci[:, 0])
-    ok = reps - failed
+    ok = reps  # a fit that raised counts as not covering
     rows = []
     for i, k in enumerate(names):
         h = int(hits[i])
         lo = stats.beta.ppf(0.025, h, ok - h + 1) if h > 0 else 0.0
         hi = stats.beta.ppf(0.975, h + 1, ok - h) if h < ok else 1.0
         rows.append({"model": model, "n": n, "param": k, "reps": reps, "failed": failed, "weak": int(weak[i]),
+                     "edge": edge,
                      "coverage": h / ok if ok else np.nan, "cover_lower": lo, "cover_upper": hi,
                      "median_width": float(np.median([w[i] for w in widths])) if widths else np.nan})
     return pd.DataFrame(rows)
