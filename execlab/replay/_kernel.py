@@ -288,7 +288,12 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
             sd = 0 if s > 0 else 1
             while leaves > 0 and e < n and time[e] <= cancel_at:
                 if etype[e] == 1 and direction[e] == -s:
-                    avail = size[e] - used_trade[e]
+                    # only an order the file shows (within the N levels) after it arrives
+                    if s > 0:
+                        shown = _depth(ask_p, ask_s, e, price[e])
+                    else:
+                        shown = _depth(bid_p, bid_s, e, price[e])
+                    avail = min(size[e], shown) - used_trade[e] if shown > 0 else 0
                     if avail > 0:
                         fill = min(leaves, avail)
                         used_trade[e] += fill
