@@ -1,15 +1,23 @@
 """TCA beyond one machine: N synthetic fills in parquet, the full TCA on a LocalCluster of this machine's cores.
 
-Baselines measured in the same run:
+At several sizes in one run (default 1e6, 3e6, 1e7, ... up to --fills), each size 50 parquet files (one per
+session), timed interleaved in rounds:
 
-* the read floor: pyarrow reading the same fill columns from the same files, nothing else;
-* the in-memory path (``tca`` on a pandas DataFrame) on a slice of the fills;
-* the Dask path on the same slice, for the scaling in the number of fills.
+* the read floor: pyarrow reading the same fill columns from the same files, nothing else (the target: the TCA
+  within 3 x of it);
+* ``tca`` on the Dask DataFrame of those files, per-fill tables written to parquet by the workers (``fills_out``);
+* the same with per-order results only (``keep_fills=False``): the analysis without the per-fill output.
 
-The fills are written once and cached in a temporary directory (reused by later runs with the same size), one
-parquet file per session.  The market is SYNTHETIC (``execlab.synthetic.lobster_market``).
+Cluster start-up is excluded (the workers import what a task needs before the first timed run). Before every TCA run
+each worker's peak-RSS mark is reset (Linux ``/proc/self/clear_refs``), so that each run's peak memory per worker is
+its own; it is reported as is and above the worker's RSS when the run started. Time and that growth against fills
+give fitted exponents (target for time: <= 1.1). At sizes up to 1e7 the in-memory path (``tca`` on one pandas
+DataFrame) runs as an extra row (the faster of two calls), and its orders table is checked equal to the Dask one
+(1e-9). After a run that writes per-fill parquet the disk is synced, untimed, so that its writeback does not slow
+the next timed run. The fills are written once and cached in a temporary directory (reused by later runs). The
+market is SYNTHETIC (``execlab.synthetic.lobster_market``). Results go to ``benchmarks/results.jsonl``.
 
-Usage: python benchmarks/bench_tca_dask.py [--fills 100000000] [--slice 10000000] [--dir DIR]
+Usage: python benchmarks/bench_tca_dask.py [--fills 100000000] [--sizes 1e6,3e6,1e7] [--rounds 3] [--dir DIR]
 """
 
 from __future__ import annotations
@@ -19,6 +27,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -28,12 +37,17 @@ import pandas as pd
 
 import execlab as ex
 from execlab._tca import tca
+from _results import fit_exponent, print_machine, record
 
 SESSIONS = 50            # traded sessions (one parquet file each), after HISTORY sessions of forecast history
 HISTORY = 5
 FILLS_PER_ORDER = 1000
-BYTES_PER_FILL = 30      # parquet, measured on this generator (checked after writing)
+BYTES_PER_FILL = 30      # input parquet, measured on this generator
+OUT_BYTES_PER_FILL = 125  # per-fill result parquet (23 columns)
 COLUMNS = ["fill_id", "order_id", "time", "shares", "price", "fee"]
+LADDER = (1_000_000, 3_000_000, 10_000_000, 30_000_000, 100_000_000, 300_000_000, 1_000_000_000)
+TARGET_RATIO = 3.0
+TARGET_EXPONENT = 1.1
 
 
 def _market(directory: Path) -> ex.Market:
@@ -59,7 +73,7 @@ def _orders(mkt: ex.Market, n_fills: int) -> pd.DataFrame:
                          "algorithm": rng.choice(np.array(["TWAP", "VWAP"]), n)})
 
 
-def _write_fills(mkt: ex.Market, orders: pd.DataFrame, n_fills: int, out: Path) -> None:
+def _write_fills(mkt: ex.Market, orders: pd.DataFrame, out: Path) -> None:
     """One parquet file per session: each order's fills spread over the hour after its arrival."""
     out.mkdir(parents=True, exist_ok=True)
     arr = orders["arrival_time"].dt.tz_convert("UTC").dt.tz_localize(None).to_numpy().astype(np.int64)
@@ -87,97 +101,194 @@ def _write_fills(mkt: ex.Market, orders: pd.DataFrame, n_fills: int, out: Path) 
         base += n
 
 
+def _dataset(root: Path, mkt: ex.Market, n_fills: int) -> tuple[pd.DataFrame, list[Path]]:
+    """The orders and the 50 session files of ``n_fills`` fills (written the first time)."""
+    orders = _orders(mkt, n_fills)
+    n = len(orders) * FILLS_PER_ORDER
+    data = root / f"fills_{n}"
+    manifest = data / "manifest.json"
+    if not manifest.exists():
+        t0 = time.perf_counter()
+        shutil.rmtree(data, ignore_errors=True)
+        _write_fills(mkt, orders, data)
+        manifest.write_text(json.dumps({"fills": n}))
+        print(f"  wrote {n:,} fills in {time.perf_counter() - t0:.0f} s")
+    return orders, sorted(data.glob("session-*.parquet"))
+
+
+def _status_mb(field: str) -> float | None:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def _reset_peak() -> float:
+    """Reset this process's peak RSS (Linux: VmHWM) and return its RSS now, MB."""
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:  # no reset: the peak is then the process's lifetime peak (an upper bound)
+        pass
+    rss = _status_mb("VmRSS")
+    return rss if rss is not None else _peak_rss_mb()
+
+
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS since the last :func:`_reset_peak` (VmHWM), else the lifetime peak (ru_maxrss), MB."""
+    hwm = _status_mb("VmHWM")
+    return hwm if hwm is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _warm() -> None:
+    """Import what a TCA task imports, so that no timed run pays for it."""
+    import pyarrow.parquet  # noqa: F401
+
+    import execlab._tca._dask  # noqa: F401
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--fills", type=int, default=100_000_000)
-    ap.add_argument("--slice", type=int, default=10_000_000)
+    ap.add_argument("--fills", type=int, default=100_000_000, help="largest size")
+    ap.add_argument("--sizes", default=None, help="comma-separated sizes, e.g. 1e6,3e6,1e7 (default: the ladder up "
+                                                  "to --fills)")
+    ap.add_argument("--rounds", type=int, default=None, help="timed rounds per size (default 3 up to 1e7, else 1)")
     ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "execlab_bench_tca"))
     args = ap.parse_args()
     root = Path(args.dir)
     root.mkdir(parents=True, exist_ok=True)
+    if args.sizes:
+        sizes = sorted({int(float(x)) for x in args.sizes.split(",")})
+    else:
+        sizes = [s for s in LADDER if s < args.fills] + [args.fills]
     free = shutil.disk_usage(root).free
-    n_fills = args.fills
-    if n_fills * BYTES_PER_FILL * 2.5 > free:  # fills + per-fill results, with room to spare
-        n_fills = int(free / (BYTES_PER_FILL * 2.5) // 10**7 * 10**7)
-        print(f"disk: {free / 1e9:.1f} GB free, not enough for {args.fills:,} fills; using {n_fills:,}")
-    import dask
+    need = lambda n: n * (BYTES_PER_FILL + OUT_BYTES_PER_FILL) * 1.2  # noqa: E731
+    while sizes and need(sizes[-1]) > free + sum(p.stat().st_size for p in root.glob(f"fills_{sizes[-1]}/*")):
+        print(f"disk: {free / 1e9:.1f} GB free, not enough for {sizes[-1]:,} fills (input and per-fill output); "
+              "leaving that size out")
+        sizes.pop()
     import dask.dataframe as dd
     import distributed
     import pyarrow.parquet as pq
 
+    print_machine()
     mkt = _market(root)
-    orders = _orders(mkt, n_fills)
-    n_fills = len(orders) * FILLS_PER_ORDER
-    data = root / f"fills_{n_fills}"
-    manifest = data / "manifest.json"
-    t0 = time.perf_counter()
-    if not manifest.exists():
-        shutil.rmtree(data, ignore_errors=True)
-        _write_fills(mkt, orders, n_fills, data)
-        manifest.write_text(json.dumps({"fills": n_fills}))
-        print(f"wrote {n_fills:,} fills in {time.perf_counter() - t0:.0f} s")
-    size = sum(p.stat().st_size for p in data.glob("*.parquet"))
-    files = sorted(data.glob("session-*.parquet"))
-    print(f"fills: {n_fills:,} in {len(files)} parquet files (one per session), {size / 1e9:.2f} GB "
-          f"({size / n_fills:.1f} B/fill) at {data}")
-    print(f"orders: {len(orders):,}; market: {mkt}")
+    print(f"market: {mkt}")
     cores = os.cpu_count() or 1
-
-    # --- the floor: pyarrow reading the same columns, all files ---
-    t0 = time.perf_counter()
-    rows = 0
-    for f in files:
-        rows += pq.read_table(f, columns=COLUMNS).num_rows
-    floor = time.perf_counter() - t0
-    assert rows == n_fills
-
-    # --- the full TCA on a LocalCluster: one worker process per core ---
     out = root / "out"
+    rows = []
     with distributed.LocalCluster(n_workers=cores, threads_per_worker=1, processes=True, dashboard_address=None,
                                   memory_limit=None) as cluster, distributed.Client(cluster) as client:
-        for sub, tag in ((files[: max(1, len(files) * args.slice // n_fills)], "slice"), (files, "all")):
-            shutil.rmtree(out, ignore_errors=True)
-            client.run(lambda: None)
-            t0 = time.perf_counter()
-            res = tca(orders, dd.read_parquet([str(p) for p in sub]), mkt, fills_out=out, progress=(tag == "all"))
-            el = time.perf_counter() - t0
-            if tag == "slice":
-                slice_fills, dask_slice = sum(pq.ParquetFile(p).metadata.num_rows for p in sub), el
-                slice_files = sub
-            else:
-                dask_all = el
-                peak = client.run(_peak_rss_mb)
-                n_rej = len(res.rejected)
-    # --- in-memory path on the slice ---
-    t0 = time.perf_counter()
-    fills_slice = pd.concat([pd.read_parquet(p) for p in slice_files], ignore_index=True)
-    read_slice = time.perf_counter() - t0
-    o_slice = orders[orders["order_id"].isin(fills_slice["order_id"].unique())]
-    t0 = time.perf_counter()
-    mem = tca(o_slice, fills_slice, mkt)
-    inmem = time.perf_counter() - t0
-    assert len(mem.fills) == slice_fills
-    del fills_slice, mem
 
-    per = max(peak.values())
-    print()
-    print(f"{'':44s}{'fills':>14s}{'seconds':>10s}{'M fills/s':>11s}")
-    print(f"{'pyarrow read of the same columns (floor)':44s}{n_fills:>14,}{floor:>10.1f}{n_fills / floor / 1e6:>11.2f}")
-    print(f"{'TCA, Dask LocalCluster (' + str(cores) + ' workers)':44s}{n_fills:>14,}{dask_all:>10.1f}{n_fills / dask_all / 1e6:>11.2f}")
-    print(f"{'TCA, Dask LocalCluster, slice':44s}{slice_fills:>14,}{dask_slice:>10.1f}{slice_fills / dask_slice / 1e6:>11.2f}")
-    print(f"{'TCA, in memory (pandas), slice':44s}{slice_fills:>14,}{inmem:>10.1f}{slice_fills / inmem / 1e6:>11.2f}"
-          f"   (+ {read_slice:.1f} s to read it)")
-    print()
-    print(f"Dask TCA / read floor: {dask_all / floor:.1f} x (target: within 3 x)")
-    slope = np.log(dask_all / dask_slice) / np.log(n_fills / slice_fills)
-    print(f"scaling: time ~ fills^{slope:.2f} between {slice_fills:,} and {n_fills:,} fills (1.00 = linear)")
-    print(f"in-memory / Dask on the slice: {inmem / dask_slice:.2f} x")
-    print(f"peak memory per worker: {per / 1024:.2f} GB (largest of {len(peak)}); "
-          f"one partition = {n_fills // len(files):,} fills; rejected rows: {n_rej}")
+        client.run(_warm)
+
+        for n in sizes:
+            orders, files = _dataset(root, mkt, n)
+            n_fills = len(orders) * FILLS_PER_ORDER
+            size = sum(p.stat().st_size for p in files)
+            print(f"\n{n_fills:,} fills: {len(files)} parquet files, {size / 1e9:.2f} GB; {len(orders):,} orders; "
+                  f"{n_fills // len(files):,} fills per partition")
+            paths = [str(p) for p in files]
+
+            def floor() -> None:
+                rows_read = sum(pq.read_table(p, columns=COLUMNS).num_rows for p in paths)
+                assert rows_read == n_fills
+
+            def tca_orders() -> object:
+                return tca(orders, dd.read_parquet(paths), mkt, keep_fills=False)
+
+            def tca_full() -> object:
+                shutil.rmtree(out, ignore_errors=True)
+                return tca(orders, dd.read_parquet(paths), mkt, fills_out=out)
+
+            runs = {"floor": floor, "orders": tca_orders, "full": tca_full}
+            times = {k: [] for k in runs}
+            peaks = {k: [] for k in runs}
+            grows = {k: [] for k in runs}
+            idle = []
+            floor()  # page cache warm for every contender
+            rounds = args.rounds or (3 if n_fills <= 10_000_000 else 1)
+            results = {}
+            for r in range(rounds):
+                names = list(runs)
+                for name in names[r % 3:] + names[: r % 3]:
+                    if name != "floor":
+                        start = client.run(_reset_peak)
+                        idle.append(max(start.values()))
+                    t0 = time.perf_counter()
+                    results[name] = runs[name]()
+                    times[name].append(time.perf_counter() - t0)
+                    if name == "full":
+                        os.sync()  # not timed: the output's writeback must not slow the next timed run
+                    if name != "floor":
+                        peak = client.run(_peak_rss_mb)
+                        peaks[name].append(max(peak.values()))
+                        grows[name].append(max(peak[w] - start[w] for w in peak))
+            med = {k: statistics.median(v) for k, v in times.items()}
+            row = {"n": n_fills, **{f"{k}_s": v for k, v in med.items()}, "idle_mb": max(idle),
+                   "orders_peak_mb": max(peaks["orders"]), "full_peak_mb": max(peaks["full"]),
+                   "orders_grow_mb": max(grows["orders"]), "full_grow_mb": max(grows["full"]),
+                   "out_gb": sum(p.stat().st_size for p in out.glob("*.parquet")) / 1e9,
+                   "rejected": len(results["full"].rejected)}
+            assert len(results["full"].orders) == len(results["orders"].orders) == len(orders)
+            if n_fills <= 10_000_000:  # the in-memory path as an extra row; its orders equal the Dask ones
+                fills_mem = pd.concat([pd.read_parquet(p) for p in files], ignore_index=True)
+                spent = []
+                for _ in range(2):  # the faster of two: the first call pays one-off costs
+                    t0 = time.perf_counter()
+                    mem = tca(orders, fills_mem, mkt)
+                    spent.append(time.perf_counter() - t0)
+                row["memory_s"] = min(spent)
+                num = [c for c in mem.orders.columns if pd.api.types.is_numeric_dtype(mem.orders[c].dtype)]
+                gap = np.nanmax(np.abs(mem.orders[num].to_numpy(np.float64)
+                                       - results["orders"].orders[num].to_numpy(np.float64)))
+                assert gap < 1e-9 and len(mem.fills) == n_fills, gap
+                row["gap"] = float(gap)
+                del fills_mem, mem
+            shutil.rmtree(out, ignore_errors=True)
+            rows.append(row)
+            print(f"  {'':52s}{'seconds':>9s}{'x floor':>9s}{'M fills/s':>11s}{'peak/worker':>13s}")
+            print(f"  {'pyarrow read of the same columns (floor)':52s}{row['floor_s']:>9.2f}{1:>9.2f}"
+                  f"{n_fills / row['floor_s'] / 1e6:>11.2f}")
+            for key, label in (("full", "TCA, Dask, per-fill tables to parquet"),
+                               ("orders", "TCA, Dask, per-order results only")):
+                s = row[f"{key}_s"]
+                print(f"  {label + f' ({cores} workers)':52s}{s:>9.2f}{s / row['floor_s']:>9.2f}{n_fills / s / 1e6:>11.2f}"
+                      f"{row[f'{key}_peak_mb']:>10.0f} MB (+{row[f'{key}_grow_mb']:.0f})")
+            if "memory_s" in row:
+                print(f"  {'TCA, in memory (one pandas DataFrame, 1 core)':52s}{row['memory_s']:>9.2f}"
+                      f"{row['memory_s'] / row['floor_s']:>9.2f}{n_fills / row['memory_s'] / 1e6:>11.2f}"
+                      f"   (orders equal to the Dask ones: max gap {row['gap']:.1e})")
+            print(f"  workers at the start of a run: {row['idle_mb']:.0f} MB; per-fill parquet written: {row['out_gb']:.2f} GB; "
+                  f"rejected rows: {row['rejected']}")
+
+    print("\nsummary (time excludes cluster start-up; peak = largest worker's peak RSS in that run, above its RSS at the "
+          "start)")
+    ns = [r["n"] for r in rows]
+    for key, label, case in (("full", "per-fill tables to parquet", "per-fill tables to parquet (fills_out)"),
+                             ("orders", "per-order results only", "per-order results only (keep_fills=False)")):
+        ratios = [r[f"{key}_s"] / r["floor_s"] for r in rows]
+        print(f"  {label}: x floor " + ", ".join(f"{n:.0e}: {x:.2f}" for n, x in zip(ns, ratios)))
+        for r, x in zip(rows, ratios):
+            record("tca_dask", f"tca on a Dask LocalCluster ({cores} workers), {r['n']:,} fills, {case}",
+                   execlab_s=r[f"{key}_s"], baseline="pyarrow read of the same columns (the floor)",
+                   baseline_s=r["floor_s"], ratio=1 / x, peak_mib=r[f"{key}_peak_mb"] * 1e6 / 2**20,
+                   target=f"within {TARGET_RATIO:g}x of the read floor (ratio >= {1 / TARGET_RATIO:.2f})",
+                   met=bool(x <= TARGET_RATIO))
+        if len(rows) >= 2:
+            te = fit_exponent(ns, [r[f"{key}_s"] for r in rows])
+            grow = [max(r[f"{key}_grow_mb"], 1.0) for r in rows]
+            me = fit_exponent(ns, grow)
+            print(f"  {label}: time ~ fills^{te:.2f} (target <= {TARGET_EXPONENT}), peak memory per worker above its start "
+                  f"~ fills^{me:.2f} ({' / '.join(f'{g:.0f}' for g in grow)} MB)")
+            record("scaling", f"tca on Dask, {case} (fills; peak RSS per worker above its start)", sizes=ns,
+                   times=[r[f"{key}_s"] for r in rows], peaks_mib=[g * 1e6 / 2**20 for g in grow],
+                   time_exponent=te, memory_exponent=me, met=None)
+            record("tca_dask", f"linearity of tca on Dask, {case}, {ns[0]:,} -> {ns[-1]:,} fills", exponent=te,
+                   target=f"exponent <= {TARGET_EXPONENT}", met=bool(te <= TARGET_EXPONENT),
+                   execlab_s=rows[-1][f"{key}_s"])
     print(f"client peak RSS: {_peak_rss_mb() / 1024:.2f} GB")
 
 

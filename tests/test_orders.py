@@ -318,3 +318,156 @@ def test_fills_never_precede_their_order_nor_outlive_it(orders):
         check_fills(fills_frame(), ends)
     with pytest.raises(ValueError, match=r"fills column 'ticker' has 'AAPL' at row 0, but order_id 8 trades 'GOOG'\."):
         check_fills(fills_frame(ticker=["AAPL", "AAPL", "GOOG"]), orders)
+
+
+# ---------------------------------------------------------------------------
+# One set of rules, two modes: raise (simulate, shortfall) and reject (tca)
+# ---------------------------------------------------------------------------
+import execlab as ex  # noqa: E402
+from execlab._orders import FILL_REASONS, ORDER_REASONS  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def mkt():
+    bars = pd.DataFrame({"ticker": np.repeat(["AAPL", "GOOG"], 4),
+                         "time": list(pd.date_range(pd.Timestamp("2012-06-21 15:56", tz=TZ), periods=4, freq="1min")) * 2,
+                         "volume": 100.0, "vwap": 100.0, "mid": 100.0, "spread": 0.02, "mid_open": 100.0,
+                         "mid_close": 100.0, "close": 100.0})
+    return ex.Market.from_bars(bars, open="15:56")
+
+
+C = pd.Timestamp("2012-06-21 15:56", tz=TZ)  # the open of the four-bar session; the close is at 16:00
+
+
+def late_orders(**changes) -> pd.DataFrame:
+    cols = {"order_id": [7, 8], "ticker": ["AAPL", "GOOG"], "side": ["BUY", "SELL"], "quantity": [100, 250],
+            "decision_time": [C, C + pd.Timedelta("1min")]}
+    cols.update(changes)
+    return pd.DataFrame(cols)
+
+
+def late_fills(**changes) -> pd.DataFrame:
+    cols = {"order_id": [8, 7, 8], "time": [C + pd.Timedelta("1min"), C, C + pd.Timedelta("2min")],
+            "shares": [50, 100, 200], "price": [99.9, 100.1, 99.95]}
+    cols.update(changes)
+    return pd.DataFrame(cols)
+
+
+def reasons(checked) -> list:
+    return checked.rejected["reason"].tolist()
+
+
+def test_the_reasons_are_tca_s():
+    from execlab._tca import REASONS
+
+    assert REASONS == {"orders": ORDER_REASONS, "fills": FILL_REASONS}
+
+
+def test_both_modes_accept_clean_rows_alike(mkt):
+    a, b = check_orders(late_orders()), check_orders(late_orders(), market=mkt, errors="reject")
+    for name in ("sign", "quantity", "decision_ns", "arrival_ns"):
+        assert getattr(a, name).tolist() == getattr(b, name).tolist()
+    assert a.end_ns is None and b.end_ns.tolist() == [(C + pd.Timedelta("4min")).value] * 2  # reject: the close
+    assert b.code.tolist() == [0, 1] and b.day.tolist() == [0, 0] and reasons(b) == []
+    fa, fb = check_fills(late_fills(), a), check_fills(late_fills(), b, market=mkt, errors="reject")
+    for name in ("row", "time_ns", "shares", "price", "fee"):
+        assert getattr(fa, name).tolist() == getattr(fb, name).tolist()
+    assert reasons(fb) == [] and fb.fill_id.tolist() == [0, 1, 2]  # no fill_id column: the row labels
+
+
+def test_zero_shares_and_zero_quantity(mkt):
+    # raise mode: a 0-share order costs 0 bps and a 0-share fill changes nothing; post-trade both are bad rows
+    assert check_orders(late_orders(quantity=[0, 250])).quantity.tolist() == [0, 250]
+    assert reasons(check_orders(late_orders(quantity=[0, 250]), market=mkt, errors="reject")) == [
+        "quantity not a whole number > 0"]
+    o = check_orders(late_orders())
+    assert check_fills(late_fills(shares=[50, 0, 200]), o).shares.tolist() == [50, 0, 200]
+    ro = check_orders(late_orders(), market=mkt, errors="reject")
+    f = check_fills(late_fills(shares=[50, 0, 200]), ro, market=mkt, errors="reject")
+    assert reasons(f) == ["shares not a whole number > 0"] and f.row.tolist() == [1, 1]
+
+
+def test_a_fill_after_the_decision_but_before_arrival(mkt):
+    # order 8: decided at 15:57, arrived at 15:57:30; a fill at 15:57:10 is after the decision, before the arrival
+    orders = late_orders(arrival_time=[C, C + pd.Timedelta("90s")])
+    fills = late_fills(time=[C + pd.Timedelta("70s"), C, C + pd.Timedelta("2min")])
+    with pytest.raises(ValueError, match=r"fills column 'time' has 2012-06-21 15:57:10-04:00 at row 0, before the "
+                                         r"arrival_time 2012-06-21 15:57:30-04:00 of order_id 8; a fill cannot precede "
+                                         r"its order\."):
+        check_fills(fills, check_orders(orders))
+    ro = check_orders(orders, market=mkt, errors="reject")
+    assert reasons(check_fills(fills, ro, market=mkt, errors="reject")) == ["before arrival"]
+
+
+def test_duplicate_order_ids_and_missing_end_times(mkt):
+    twice = late_orders(order_id=[7, 7])
+    with pytest.raises(ValueError, match=r"duplicate value 7 at row 1;"):  # raise: names the second copy
+        check_orders(twice)
+    assert reasons(check_orders(twice, market=mkt, errors="reject")) == ["duplicate order_id"] * 2  # reject: both
+    no_end = late_orders(end_time=[pd.NaT, C + pd.Timedelta("3min")]).astype({"end_time": f"datetime64[ns, {TZ}]"})
+    with pytest.raises(ValueError, match=r"orders column 'end_time' has NaT at row 0; every row needs a time\."):
+        check_orders(no_end)
+    ro = check_orders(no_end, market=mkt, errors="reject")  # post-trade: no end is the close
+    assert (ro.end_ns - ro.decision_ns).tolist() == [240 * SEC, 120 * SEC] and reasons(ro) == []
+
+
+def test_market_rules_and_the_first_reason_wins(mkt):
+    o = late_orders(ticker=["AAPL", "MSFT"], side=["BUY", "HOLD"])  # row 1 breaks two rules: the first is kept
+    assert reasons(check_orders(o, market=mkt, errors="reject")) == ["ticker not in market"]
+    o = late_orders(decision_time=[C - pd.Timedelta("1D"), C + pd.Timedelta("5min")])
+    assert reasons(check_orders(o, market=mkt, errors="reject")) == ["arrival on a date that is not a session",
+                                                                     "arrival after the close"]
+    ro = check_orders(late_orders(end_time=[C + pd.Timedelta("2min"), C + pd.Timedelta("9min")]), market=mkt,
+                      errors="reject")
+    assert ro.end_ns.tolist() == [(C + pd.Timedelta("2min")).value, (C + pd.Timedelta("4min")).value]  # capped
+    f = late_fills(time=[C + pd.Timedelta("5min"), C + pd.Timedelta("3min"), C + pd.Timedelta("2min")])
+    assert reasons(check_fills(f, ro, market=mkt, errors="reject")) == ["after the close", "after the order's end"]
+
+
+def test_time_zone_rules_by_offset(mkt):
+    ro = check_orders(late_orders(), market=mkt, errors="reject")
+    utc = late_fills(time=late_fills()["time"].dt.tz_convert("UTC"))
+    assert reasons(check_fills(utc, ro, market=mkt, errors="reject")) == ["time in another time zone"] * 3
+    same_instants = pd.DatetimeIndex(late_fills()["time"]).as_unit("ns").asi8.tolist()
+    assert check_fills(utc, check_orders(late_orders())).time_ns.tolist() == same_instants  # raise mode: instants
+    eastern = late_fills(time=late_fills()["time"].dt.tz_convert("US/Eastern"))  # same offsets: the market's zone
+    assert reasons(check_fills(eastern, ro, market=mkt, errors="reject")) == []
+
+
+def test_modes_and_their_arguments(mkt):
+    with pytest.raises(ValueError, match=r"errors == 'drop', must be one of \['raise', 'reject'\]\."):
+        check_orders(late_orders(), errors="drop")
+    with pytest.raises(ValueError, match=r"errors == 'reject' needs the market"):
+        check_orders(late_orders(), errors="reject")
+    ro = check_orders(late_orders(), market=mkt, errors="reject")
+    sub = ro.take(np.array([1]))
+    assert sub.order_id.tolist() == [8] and sub.code.tolist() == [1] and sub.rejected is None
+    assert len(check_fills(late_fills().iloc[:0], ro, market=mkt, errors="reject")) == 0
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.sampled_from(["ok", "zero", "half", "early", "late", "unknown", "price", "fee", "nat"]),
+                min_size=1, max_size=6))
+def test_the_modes_judge_rows_alike_but_for_zero_shares_and_the_close(kinds):
+    """Reject mode leaves out exactly the bad rows; raise mode raises on any of them but a 0-share fill and a fill
+    after the close (it has no market, so no close)."""
+    m = ex.Market.from_bars(pd.DataFrame({"ticker": "AAPL", "time": pd.date_range(C, periods=4, freq="1min"),
+                                          "volume": 100.0, "vwap": 100.0, "mid": 100.0, "spread": 0.02,
+                                          "mid_open": 100.0, "mid_close": 100.0, "close": 100.0}), open="15:56")
+    orders = pd.DataFrame({"order_id": [1], "ticker": "AAPL", "side": "BUY", "quantity": [10_000],
+                           "decision_time": [C]})
+    value = {"ok": (1, C, 10, 100.0, 0.0), "zero": (1, C, 0, 100.0, 0.0), "half": (1, C, 1.5, 100.0, 0.0),
+             "early": (1, C - pd.Timedelta("1s"), 10, 100.0, 0.0), "late": (1, C + pd.Timedelta("5min"), 10, 100.0, 0.0),
+             "unknown": (2, C, 10, 100.0, 0.0), "price": (1, C, 10, -1.0, 0.0), "fee": (1, C, 10, 100.0, np.nan),
+             "nat": (1, pd.NaT, 10, 100.0, 0.0)}
+    fills = pd.DataFrame([value[k] for k in kinds], columns=["order_id", "time", "shares", "price", "fee"])
+    fills["time"] = pd.DatetimeIndex(list(fills["time"]), dtype=f"datetime64[ns, {TZ}]")
+    ro = check_orders(orders, market=m, errors="reject")
+    rejected = reasons(check_fills(fills, ro, market=m, errors="reject"))
+    assert len(rejected) == sum(k != "ok" for k in kinds)
+    try:
+        check_fills(fills, check_orders(orders))
+        raised = False
+    except ValueError:
+        raised = True
+    assert raised == bool(set(kinds) - {"ok", "zero", "late"})

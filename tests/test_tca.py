@@ -340,3 +340,107 @@ def test_own_quotes_replace_the_bars():
     assert f.loc["a", "markout_1min_bps"] == pytest.approx(1e4 * (100.02 - 100.41) / 100.02)
     with pytest.raises(ValueError, match="quotes need a time in the market's zone and 0 < bid <= ask"):
         tca(_orders(), _fills(), market(), quotes=q.assign(ask=[99.0, 100.42]))
+
+
+# ---------------------------------------------------------------------------
+# The kernel's paths give the same numbers
+# ---------------------------------------------------------------------------
+def _two_orders_interleaved() -> tuple[pd.DataFrame, pd.DataFrame]:
+    o = pd.DataFrame({"order_id": [1, 2], "ticker": "XYZ", "side": ["BUY", "SELL"], "quantity": [900, 900],
+                      "decision_time": [ts("15:56")] * 2})
+    times = [ts("15:56:10"), ts("15:56:40"), ts("15:57:05"), ts("15:57:50"), ts("15:58:30"), ts("15:59:15")]
+    f = pd.DataFrame({"fill_id": list("abcdef"), "order_id": [1, 2, 1, 2, 1, 2], "time": times,
+                      "shares": [100, 200, 300, 100, 200, 300], "price": [100.0, 100.2, 100.3, 100.1, 100.6, 100.5]})
+    return o, f
+
+
+def _same_orders(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    num = a.select_dtypes("number").columns
+    np.testing.assert_allclose(a[num].to_numpy(np.float64), b[num].to_numpy(np.float64), rtol=0, atol=1e-9)
+    other = [c for c in a.columns if c not in num]
+    pd.testing.assert_frame_equal(a[other], b[other])
+
+
+@pytest.mark.parametrize("chunk", [None, 2, 3])
+def test_fills_grouped_by_order_or_interleaved_give_the_same_orders(monkeypatch, chunk):
+    import execlab._tca._metrics as metrics
+
+    o, f = _two_orders_interleaved()
+    whole = tca(o, f, market())
+    if chunk:  # an order's fills across several chunks
+        monkeypatch.setattr(metrics, "_CHUNK", chunk)
+    interleaved = tca(o, f, market())                       # sums by scatter
+    grouped = tca(o, f.sort_values("order_id", kind="stable"), market())  # sums over each order's runs
+    _same_orders(interleaved.orders, grouped.orders)
+    _same_orders(whole.orders, grouped.orders)
+    pd.testing.assert_frame_equal(whole.fills, interleaved.fills)
+    assert interleaved.orders.loc[1, "n_fills"] == 3
+    assert interleaved.orders.loc[2, "last_fill_time"] == ts("15:59:15")
+
+
+def test_sparse_order_bar_keys_give_the_same_orders(monkeypatch):
+    import execlab._tca._metrics as metrics
+
+    o, f = _two_orders_interleaved()
+    dense = tca(o, f, market())
+    monkeypatch.setattr(metrics, "_GRID_CELLS", -10**9)     # too many (order, bar) cells: sort the keys instead
+    _same_orders(dense.orders, tca(o, f, market()).orders)
+    assert dense.orders.loc[1, "max_bar_participation"] == pytest.approx(300 / 500)  # bar 1: 300 of 500 shares
+
+
+def test_per_order_results_only():
+    o, f = _two_orders_interleaved()
+    full = tca(o, f, market())
+    lean = tca(o, f, market(), keep_fills=False)
+    assert lean.fills is None and "no fills" in repr(lean)
+    _same_orders(full.orders, lean.orders)
+    with pytest.raises(ValueError, match="fills_out was given with keep_fills=False"):
+        tca(o, f, market(), keep_fills=False, fills_out="somewhere")
+
+
+def test_fill_table_columns_and_types(res):
+    f = res.fills
+    assert f.columns[:9].tolist() == ["fill_id", "order_id", "ticker", "side", "session", "time", "shares", "price",
+                                      "fee"]
+    assert f.columns[9] == "venue" and f.columns[-1] == "reversion_close_bps"
+    assert isinstance(f["side"].dtype, pd.CategoricalDtype) and f["side"].tolist() == ["BUY", "BUY", "SELL"]
+    assert f["ticker"].tolist() == ["XYZ"] * 3 and f["shares"].dtype == np.int64
+    assert str(f["time"].dt.tz) == TZ
+
+
+def test_the_fill_table_is_the_user_s_to_edit():
+    # built without copying every column, but no column is a view of the input: editing one leaves the input as it was
+    o, f = _two_orders_interleaved()
+    f = f.assign(fee=0.1, venue=list("XYXYXY"))
+    before = f.copy()
+    r = tca(o, f, market())
+    for c in r.fills.columns:
+        r.fills.loc[0, c] = r.fills[c].iloc[1]
+    pd.testing.assert_frame_equal(f, before)
+    assert r.fills.loc[0, "fill_id"] == "b" and r.fills.loc[0, "price"] == 100.2
+
+
+@pytest.mark.parametrize("chunk", [None, 2])
+def test_order_means_leave_out_fills_without_a_quote(monkeypatch, chunk):
+    # the first quote is at 15:56:20: fill "a" at 15:56:10 has no touch, so no vs_mid; the order's mean is b and c's
+    import execlab._tca._metrics as metrics
+
+    if chunk:  # fills in chunks of 2: an order's fills split across chunks
+        monkeypatch.setattr(metrics, "_CHUNK", chunk)
+    o = pd.DataFrame({"order_id": [1], "ticker": "XYZ", "side": "BUY", "quantity": [900], "decision_time": [ts("15:56")]})
+    f = pd.DataFrame({"fill_id": list("abc"), "order_id": 1, "time": [ts("15:56:10"), ts("15:56:30"), ts("15:57:30")],
+                      "shares": [100, 200, 300], "price": [100.1, 100.05, 100.5]})
+    q = pd.DataFrame({"ticker": "XYZ", "time": [ts("15:56:20"), ts("15:57:20")], "bid": [100.00, 100.40],
+                      "ask": [100.04, 100.42]})
+    for keep in (True, False):
+        r = tca(o, f, market(), quotes=q, markout_horizons=("1min",), keep_fills=keep)
+        b, c = 1e4 * (100.05 - 100.02) / 100.02, 1e4 * (100.5 - 100.41) / 100.41
+        assert r.orders.loc[1, "vs_mid_bps"] == pytest.approx((200 * b + 300 * c) / 500)
+        assert r.orders.loc[1, "n_fills"] == 3
+
+
+def test_no_accepted_order_is_an_error_that_points_at_the_rejected_rows():
+    o, f = _two_orders_interleaved()
+    with pytest.raises(ValueError, match=r"no order passed the checks; see the rejected rows: "
+                                         r"execlab\._tca\.check_executions\(orders, fills, market\)\[2\]\."):
+        tca(o.assign(side="HOLD"), f, market())

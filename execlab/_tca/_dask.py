@@ -10,14 +10,20 @@ results.  The one requirement: all fills of an order in one partition (an
 order lives in one session); fills of one order found in two partitions
 raise rather than being silently split.
 
-Memory: a worker holds one partition's fills and their metrics (about 600
-bytes per fill at the default settings) plus the orders and the market; with
-``fills_out`` the per-fill tables go to parquet from the workers, so neither
-the workers nor the client ever hold all fills.
+Memory: a worker holds one partition's fills and their metrics (a few
+hundred bytes per fill at the default settings; the benchmark prints the
+peak per worker) plus the orders and the market; with ``fills_out`` the
+per-fill tables go to parquet from the workers, and with ``keep_fills=False``
+they are not built, so neither the workers nor the client ever hold all
+fills.  The per-partition work allocates its per-fill temporaries once per
+call, not per chunk of fills: ``distributed``'s nannies start workers with
+``MALLOC_TRIM_THRESHOLD_`` set, which hands freed memory straight back to
+the system, so there every fresh temporary costs page faults.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from pathlib import Path
 from typing import Any
@@ -26,27 +32,30 @@ import numpy as np
 import pandas as pd
 
 from .._market import Market
-from ._metrics import ForecastArrays, Params, QuoteBook, tca_core
-from ._schema import FillRows, OrderRows, check_fill_rows
+from .._orders import Fills, Orders, check_fills
+from ._metrics import NO_ORDER, ForecastArrays, Params, QuoteBook, tca_core
 
 __all__ = ["tca_dask"]
 
 
-def _partition(part: pd.DataFrame, o: OrderRows, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None,
-               all_ids: pd.Index, out: str | None, i: int) -> tuple[pd.DataFrame | None, Any, pd.DataFrame, np.ndarray]:
+def _partition(part: pd.DataFrame, o: Orders, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None,
+               all_ids: pd.Index, out: str | None, i: int, keep_fills: bool = True
+               ) -> tuple[pd.DataFrame | None, Any, pd.DataFrame, np.ndarray]:
     """Check and analyse one partition of fills; returns (orders, fills or path, rejected, order positions)."""
-    f, rej = check_fill_rows(part, o, m, all_order_ids=all_ids)
+    f = check_fills(part, o, market=m, errors="reject", all_order_ids=all_ids)
     if len(f) == 0:
-        return None, None, rej, np.zeros(0, np.int64)
-    used = np.unique(f.row)
-    sub = o.take(used)
-    f2 = FillRows(f.frame, np.searchsorted(used, f.row), f.time_ns, f.shares, f.price, f.fee, f.fill_id)
-    otab, ftab = tca_core(sub, f2, m, fc, p, book)
-    if out is not None:
+        return None, None, f.rejected, np.zeros(0, np.int64)
+    used = np.flatnonzero(np.bincount(f.row, minlength=len(o)))  # the orders this partition fills, in order
+    pos = np.full(len(o), -1, np.int64)
+    pos[used] = np.arange(len(used))
+    otab, ftab = tca_core(o.take(used), dataclasses.replace(f, row=pos[f.row]), m, fc, p, book, keep_fills)
+    if ftab is not None and out is not None:  # written by the worker, column by column from the arrays
         path = Path(out) / f"part.{i:05d}.parquet"
-        ftab.to_parquet(path, index=False)
+        ftab.to_parquet(path)
         ftab = str(path)
-    return otab, ftab, rej, used
+    elif ftab is not None:
+        ftab = ftab.to_pandas()
+    return otab, ftab, f.rejected, used
 
 
 def _compute(tasks: list, progress: bool) -> list:
@@ -87,8 +96,8 @@ def _shared(obj: object, tag: str) -> Any:
         return dask.delayed(obj, name=f"tca-{tag}-{uuid.uuid4().hex}", traverse=False)
 
 
-def tca_dask(o: OrderRows, fills: Any, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None,
-             all_ids: pd.Index, *, progress: bool = False, fills_out: str | Path | None = None):
+def tca_dask(o: Orders, fills: Any, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None,
+             all_ids: pd.Index, *, progress: bool = False, fills_out: str | Path | None = None, keep_fills: bool = True):
     import dask
 
     missing = [c for c in ("order_id", "time", "shares", "price") if c not in fills.columns]
@@ -103,11 +112,12 @@ def tca_dask(o: OrderRows, fills: Any, m: Market, fc: ForecastArrays, p: Params,
         if stale:
             raise ValueError(f"fills_out folder {str(out)!r} already holds {len(stale)} part files; pass an empty folder.")
         out = str(out)
+    o = dataclasses.replace(o, rejected=None)  # the workers need the accepted orders only
     shared = [_shared(x, t) for x, t in ((o, "orders"), (m, "market"), (fc, "forecast"), (book, "quotes"),
                                           (all_ids, "ids"))]
     part = dask.delayed(_partition, pure=False)
     so, sm_, sfc, sbook, sids = shared
-    tasks = [part(d, so, sm_, sfc, p, sbook, sids, out, i) for i, d in enumerate(fills.to_delayed())]
+    tasks = [part(d, so, sm_, sfc, p, sbook, sids, out, i, keep_fills) for i, d in enumerate(fills.to_delayed())]
     results = _compute(tasks, progress)
 
     otabs, ftabs, rejs, seen = [], [], [], []
@@ -126,20 +136,21 @@ def tca_dask(o: OrderRows, fills: Any, m: Market, fc: ForecastArrays, p: Params,
     rest = np.setdiff1d(np.arange(len(o)), pos)
     if len(rest):
         z = np.zeros(0)
-        empty = FillRows(pd.DataFrame(), np.zeros(0, np.int64), np.zeros(0, np.int64), z, z, z, np.zeros(0, object))
-        otab, ftab0 = tca_core(o.take(rest), empty, m, fc, p, book)
+        empty = Fills(pd.DataFrame(), np.zeros(0, np.int64), np.zeros(0, np.int64), z, z, z, np.zeros(0, object))
+        otab, _ = tca_core(o.take(rest), empty, m, fc, p, book)
         otabs.append(otab)
         pos = np.concatenate([pos, rest])
     if not otabs:
-        raise ValueError("no order passed the checks; see the rejected rows: "
-                         "execlab._tca.check_executions(orders, fills, market)[2].")
+        raise ValueError(NO_ORDER)
     orders = pd.concat(otabs)
     orders = orders.iloc[np.argsort(pos, kind="stable")]
     for c in orders.columns:  # a category column concatenated from parts: give it back its full categories
         if c == "size_bucket":
             orders[c] = pd.Categorical(orders[c].astype(str), categories=otabs[0][c].cat.categories, ordered=True)
     rejected = pd.concat(rejs, ignore_index=True) if rejs else pd.DataFrame()
-    if out is not None:
+    if not keep_fills:
+        fills_table = None
+    elif out is not None:
         import dask.dataframe as dd
 
         fills_table = dd.read_parquet(out) if ftabs else None

@@ -9,18 +9,22 @@ better, as blotter defines it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .._calendar import SESSION_LENGTH
 from .._market import Market
-from .._orders import from_ns, sign_to_side
+from .._orders import SIDES, Fills, Orders, from_ns, sign_to_side
 from .._kernels import interval_sum
 from .._shortfall import shortfall
-from ._schema import FillRows, OrderRows
 
-__all__ = ["Params", "QuoteBook", "tca_core", "horizon_label", "rate_label"]
+__all__ = ["Params", "QuoteBook", "FillTable", "tca_core", "horizon_label", "rate_label"]
+
+
+NO_ORDER = ("no order passed the checks; see the rejected rows: "
+            "execlab._tca.check_executions(orders, fills, market)[2].")
 
 
 def horizon_label(h: object) -> str:
@@ -68,11 +72,11 @@ class QuoteBook:
 
     @classmethod
     def from_frame(cls, quotes: pd.DataFrame, market: Market) -> "QuoteBook":
-        from ._schema import _numeric, _require, _times
+        from .._orders import _numeric, _require, _times
 
         df = _require(quotes, "quotes", ["ticker", "time", "bid", "ask"])
         k = market.code(df["ticker"].to_numpy(), "quotes", "ticker", df.index)
-        t, miss, other = _times(df, "quotes", "time", market.tz)
+        t, miss, other, _ = _times(df, "quotes", "time", market.tz)
         bid, ask = _numeric(df, "quotes", "bid"), _numeric(df, "quotes", "ask")
         bad = miss | other | ~np.isfinite(bid) | ~np.isfinite(ask) | (bid <= 0) | (ask < bid)
         if bad.any():
@@ -179,14 +183,223 @@ def _rpm(m: Market, k: np.ndarray, first: np.ndarray, last: np.ndarray, avg: np.
     return out
 
 
-def tca_core(o: OrderRows, f: FillRows, m: Market, fc: ForecastArrays, p: Params,
-             quotes: QuoteBook | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Per-order and per-fill tables for clean orders and fills (every fill belongs to one of ``o``)."""
+class _ByOrder:
+    """Per-order totals and extremes of per-fill values.
+
+    When the fills come grouped by order (a blotter sorted by order, or a
+    partition written order by order) each order's values are runs and
+    ``reduceat`` adds them in place; otherwise a scatter (``ufunc.at``)
+    does.  Either way one pass, linear in fills.
+    """
+
+    def __init__(self, row: np.ndarray, n: int) -> None:
+        self.row, self.n = row, n
+        self.runs = len(row) > 0 and bool((row[1:] >= row[:-1]).all())
+        if self.runs:
+            self.starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
+            self.owner = row[self.starts]
+
+    def chunk(self, sl: slice) -> tuple:
+        """The orders of the fills ``sl``, and their runs when the fills come grouped by order."""
+        r = self.row[sl]
+        if self.runs and len(r):
+            starts = np.flatnonzero(np.r_[True, r[1:] != r[:-1]])
+            return r, starts, r[starts]
+        return r, None, None
+
+    @staticmethod
+    def add(acc: np.ndarray, chunk: tuple, x: np.ndarray) -> None:
+        """Add the values ``x`` of a chunk of fills (:meth:`chunk`) to their orders' totals in ``acc``."""
+        r, starts, owners = chunk
+        if starts is not None:
+            acc[owners] += np.add.reduceat(x, starts)  # an order is one run of a chunk
+        else:
+            np.add.at(acc, r, x)
+
+    def max(self, x: np.ndarray, initial: np.ndarray) -> np.ndarray:
+        out = initial.copy()
+        if self.runs:
+            out[self.owner] = np.maximum(out[self.owner], np.maximum.reduceat(x, self.starts))
+        elif len(x):
+            np.maximum.at(out, self.row, x)
+        return out
+
+
+@dataclass
+class FillTable:
+    """The per-fill table of one run, as columns (built into pandas or written to parquet without copies).
+
+    ``front`` holds the identifying columns (ids, ticker, side, session,
+    time, shares, price, fee and the input's pass-through columns), ``block``
+    the float64 metrics, one row per column (``names``), which become one
+    pandas block or arrow columns as they are.  ``borrowed`` names the front
+    columns that are views of the user's input.
+    """
+
+    front: dict
+    names: list
+    block: np.ndarray
+    borrowed: tuple = ()
+
+    def __len__(self) -> int:
+        return self.block.shape[1]
+
+    def to_pandas(self) -> pd.DataFrame:
+        """The table as a DataFrame: no column consolidated (pandas would copy every one), the input's copied."""
+        own = {c: (v.copy() if c in self.borrowed else v) for c, v in self.front.items()}
+        front = pd.DataFrame(own, copy=False)
+        metrics = pd.DataFrame(self.block.T, columns=self.names, copy=False)
+        return pd.concat([front, metrics], axis=1)
+
+    def to_parquet(self, path: str | Path) -> None:
+        """One parquet file, written column by column from the arrays.
+
+        Dictionary encoding (and compression) only for the columns whose
+        values repeat (ids, ticker, side, session, bar mids...); the metrics
+        are distinct floats, which neither shrinks, so they are written plain.
+        Statistics (for filters on read) on the keys only.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        front = pd.DataFrame(self.front, copy=False)
+        table = pa.Table.from_pandas(front, preserve_index=False, nthreads=1)
+        for name, col in zip(self.names, self.block):
+            table = table.append_column(name, pa.array(col))  # zero-copy: NaN stays NaN, as pandas reads it back
+        # pandas' own schema notes for the whole table, so that it reads back with the in-memory path's types
+        empty = pd.concat([front.iloc[:0], pd.DataFrame(np.empty((0, len(self.names))), columns=self.names)], axis=1)
+        table = table.replace_schema_metadata(pa.Schema.from_pandas(empty, preserve_index=False).metadata)
+        repeats = [c for c in self.front if c not in ("fill_id", "time", "price")] + ["mid", "spread"]
+        keys = [c for c in ("fill_id", "order_id", "ticker", "side", "session", "time") if c in self.front]
+        pq.write_table(table, str(path), use_dictionary=repeats, write_statistics=keys,
+                       compression={c: "snappy" if c in repeats else "none" for c in table.column_names})
+
+
+_CHUNK = 1 << 13
+_GRID_CELLS = 1 << 20  # (order, bar) cells beyond 8 per fill that the dense grid may use
+
+
+class _PerFill:
+    """The per-fill metrics, computed chunk by chunk into preallocated buffers.
+
+    Every fill is in its order's session (checked), so its bar is an offset
+    from that session's open, and every bar value a gather from the flat
+    (ticker x bar) arrays: one integer division per fill and horizon.  The
+    work is whole-array numpy on chunks of :data:`_CHUNK` fills, each
+    operation writing into a scratch buffer allocated once: the chunk's
+    temporaries stay in cache, and nothing is allocated per chunk (a Dask
+    worker returns freed memory to the system at once, so a fresh temporary
+    there costs page faults).
+    """
+
+    def __init__(self, o: Orders, m: Market, p: Params, p_arr: np.ndarray, quotes: QuoteBook | None) -> None:
+        self.o, self.m, self.p, self.quotes = o, m, p, quotes
+        self.freq = m.freq.value
+        first = m.day_first[o.day]
+        nbars = m.day_last[o.day] - first + 1
+        s = o.sign.astype(np.float64)
+        # Per order: flat index of its session's first bar, its open, last bar, close (ns after the open), signs.
+        self.base = o.code * m.start_ns.size + first
+        self.open = m.start_ns[first]
+        self.last = nbars - 1
+        self.close_off = nbars * self.freq
+        self.sign = s
+        self.arrival_scale = 1e4 * s / p_arr                      # bps of the arrival price, signed
+        self.p_arr = p_arr
+        self.mid, self.spread = m.flat("mid").ravel(), m.flat("spread").ravel()
+        self.mid_open, self.mid_close = m.flat("mid_open").ravel(), m.flat("mid_close").ravel()
+        self.close_mid = self.mid_close[self.base + self.last]    # per order: the mid at the close
+        n = _CHUNK
+        self.i = [np.empty(n, np.int64) for _ in range(6)]
+        self.f = [np.empty(n) for _ in range(6)]
+        self.b = np.empty(n, bool)
+
+    def __call__(self, block: np.ndarray, fb: np.ndarray, row: np.ndarray, t: np.ndarray, px: np.ndarray) -> None:
+        """Metrics of one chunk of fills into ``block`` (rows as :func:`tca_core`'s ``names``), their bars into ``fb``."""
+        c = len(row)
+        nb1, base, off, oh, bh, tmp = (x[:c] for x in self.i)
+        fs, scale, d, f4, f5, f6 = (x[:c] for x in self.f)
+        bad = self.b[:c]
+        freq = self.freq
+        take = lambda a, idx, out: np.take(a, idx, out=out, mode="clip")  # noqa: E731  (indices are valid)
+        take(self.last, row, nb1)
+        take(self.base, row, base)
+        take(self.open, row, off)
+        np.subtract(t, off, out=off)                              # ns since the open of the fill's session
+        np.floor_divide(off, freq, out=fb)
+        np.maximum(fb, 0, out=fb)                                 # before the open: the first bar
+        np.minimum(fb, nb1, out=fb)
+        mid, spr = block[0], block[1]
+        if self.quotes is None:
+            np.add(base, fb, out=tmp)
+            take(self.mid, tmp, mid)
+            take(self.spread, tmp, spr)
+        else:
+            mid[:], spr[:] = self.quotes.touch(self.o.code[row], t)
+        take(self.sign, row, fs)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            np.divide(1e4, mid, out=scale)
+            np.multiply(scale, fs, out=scale)                     # bps of the mid, signed: positive = cost
+            np.subtract(px, mid, out=d)
+            np.multiply(scale, d, out=block[2])                   # vs_mid_bps
+            np.multiply(fs, spr, out=f4)
+            np.multiply(f4, 0.5, out=f4)
+            np.subtract(d, f4, out=f4)
+            np.multiply(scale, f4, out=block[3])                  # vs_far_touch_bps
+            np.multiply(fs, d, out=f4)                            # spread_paid = (s (p - m) + S/2) / S, S > 0
+            np.multiply(spr, 0.5, out=f5)
+            np.add(f4, f5, out=f4)
+            np.divide(f4, spr, out=block[4])
+            np.greater(spr, 0, out=bad)
+            np.logical_not(bad, out=bad)
+            np.copyto(block[4], np.nan, where=bad)
+            take(self.p_arr, row, f4)                             # slippage_arrival_bps
+            np.subtract(px, f4, out=f4)
+            take(self.arrival_scale, row, f5)
+            np.multiply(f5, f4, out=block[5])
+            for j, h in enumerate(self.p.horizon_ns):
+                mh = f5
+                if h < 0:                                         # the close: the last bar's closing mid
+                    if self.quotes is None:
+                        take(self.close_mid, row, mh)
+                    else:
+                        mh[:] = self.quotes.touch(self.o.code[row], self.o.close_ns[row])[0]
+                elif self.quotes is None:
+                    # Mid at t + h (at most the close): linear in time between the bar's mid_open and mid_close.
+                    np.add(off, h, out=oh)
+                    take(self.close_off, row, bh)
+                    np.minimum(oh, bh, out=oh)
+                    np.floor_divide(oh, freq, out=bh)
+                    np.maximum(bh, 0, out=bh)
+                    np.minimum(bh, nb1, out=bh)
+                    np.multiply(bh, freq, out=tmp)
+                    np.subtract(oh, tmp, out=tmp)
+                    np.divide(tmp, freq, out=f4)
+                    np.maximum(f4, 0.0, out=f4)                   # fraction of the bar elapsed
+                    np.add(bh, base, out=bh)
+                    take(self.mid_open, bh, mh)
+                    take(self.mid_close, bh, f6)
+                    np.subtract(f6, mh, out=f6)
+                    np.multiply(f6, f4, out=f6)
+                    np.add(mh, f6, out=mh)
+                else:
+                    mh[:] = self.quotes.touch(self.o.code[row], np.minimum(t + h, self.o.close_ns[row]))[0]
+                np.subtract(px, mh, out=f6)
+                np.multiply(scale, f6, out=block[6 + 2 * j])     # markout
+                np.subtract(mid, mh, out=f6)
+                np.multiply(scale, f6, out=block[7 + 2 * j])     # reversion
+
+
+def _shortfall_table(o: Orders, f: Fills, m: Market) -> pd.DataFrame:
+    """:func:`execlab.shortfall` of the orders, indexed by ``order_id``.
+
+    Orders and fills are handed over keyed by the order's position (checked
+    already; the lookup is then a range), the tags ride along as columns.
+    """
     tz = m.tz
-    n, nf = len(o), len(f)
     reserved = {"order_id", "ticker", "side", "quantity", "decision_time", "arrival_time", "end_time"}
     sf_orders = pd.DataFrame({
-        "order_id": o.order_id.to_numpy(),
+        "order_id": np.arange(len(o), dtype=np.int64),
         "ticker": o.ticker.astype(str),
         "side": sign_to_side(o.sign),
         "quantity": o.quantity,
@@ -197,56 +410,97 @@ def tca_core(o: OrderRows, f: FillRows, m: Market, fc: ForecastArrays, p: Params
     for c in o.frame.columns:
         if c not in reserved:
             sf_orders[c] = o.frame[c].to_numpy()
-    sf_fills = pd.DataFrame({
-        "order_id": o.order_id.take(f.row).to_numpy() if nf else o.order_id[:0].to_numpy(),
-        "time": from_ns(f.time_ns, tz),
-        "shares": f.shares,
-        "price": f.price,
-        "fee": f.fee,
-    })
+    sf_fills = pd.DataFrame({"order_id": f.row, "time": from_ns(f.time_ns, tz).array, "shares": f.shares,
+                             "price": f.price, "fee": f.fee}, copy=False)  # read only: no copy, no consolidation
     table = shortfall(sf_orders, sf_fills, m)
+    table.index = pd.Index(o.order_id, name="order_id")
+    return table
+
+
+def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
+             quotes: QuoteBook | None = None, keep_fills: bool = True) -> tuple[pd.DataFrame, FillTable | None]:
+    """Per-order table and per-fill columns for checked orders and fills (every fill belongs to one of ``o``).
+
+    Linear in fills: the per-fill metrics are array passes over chunks of
+    fills (:class:`_PerFill`), the per-order ones sums over the fills of
+    each order (:class:`_ByOrder`) or over its bars.  Without ``keep_fills``
+    the per-fill table is not assembled (the per-order means are the same).
+    """
+    tz = m.tz
+    n, nf = len(o), len(f)
+    table = _shortfall_table(o, f, m)
 
     k, s, day = o.code, o.sign.astype(np.float64), o.day
     row = f.row
-    fk, fs, fday = k[row], s[row], day[row]
-    # --- per fill: touch at fill time, price improvement, spread, markouts ---
-    fbar, _ = m.locate(f.time_ns, fday)
-    if quotes is None:
-        mid = m.flat("mid")[fk, fbar]
-        spr = m.flat("spread")[fk, fbar]
-    else:
-        mid, spr = quotes.touch(fk, f.time_ns)
-    px = f.price
-    p_arr = table["arrival_price"].to_numpy()
-    with np.errstate(invalid="ignore", divide="ignore"):
-        vs_mid = 1e4 * fs * (px - mid) / mid
-        vs_far = 1e4 * fs * (px - (mid + fs * spr / 2)) / mid
-        spread_paid = np.where(spr > 0, fs * (px - (mid - fs * spr / 2)) / np.where(spr > 0, spr, 1.0), np.nan)
-        slip_arr = 1e4 * fs * (px - p_arr[row]) / p_arr[row]
-    fcols: dict[str, np.ndarray] = {"mid": mid, "spread": spr, "vs_mid_bps": vs_mid, "vs_far_touch_bps": vs_far,
-                                    "spread_paid": spread_paid, "slippage_arrival_bps": slip_arr}
-    close = o.close_ns[row]
-    for lab, h in zip(p.horizons, p.horizon_ns):
-        th = close if h < 0 else np.minimum(f.time_ns + h, close)
-        mh = m.mid_at(fk, th, fday) if quotes is None else quotes.touch(fk, th)[0]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            fcols[f"markout_{lab}_bps"] = 1e4 * fs * (px - mh) / mid
-            fcols[f"reversion_{lab}_bps"] = 1e4 * fs * (mid - mh) / mid
+    first = m.day_first[day]                       # per order: its session's first bar
+    base = k * m.start_ns.size + first             # flat (ticker, bar) index of that first bar
+    names = ["mid", "spread", "vs_mid_bps", "vs_far_touch_bps", "spread_paid", "slippage_arrival_bps"]
+    for lab in p.horizons:
+        names += [f"markout_{lab}_bps", f"reversion_{lab}_bps"]
+    # The whole per-fill block only when it is kept; otherwise one chunk's worth, reused.
+    block = np.empty((len(names), nf if keep_fills else min(nf, _CHUNK)))
+    fb = np.empty(nf, np.int64)                    # each fill's bar within its session
+    per_fill = _PerFill(o, m, p, table["arrival_price"].to_numpy(), quotes)
+    by = _ByOrder(row, n)
+    # Share-weighted means of the per-fill metrics, summed chunk by chunk while the chunk is in cache (fills with a
+    # NaN metric are left out of its mean).
+    mean_rows = [j for j, c in enumerate(names) if c not in ("mid", "spread", "slippage_arrival_bps")]
+    num = np.zeros((len(names), n))                # per metric and order: sum of shares x metric
+    nan_shares = np.zeros((len(names), n))         # ... and the shares of fills where the metric is NaN
+    tot = np.zeros(n)
+    wv, nan = np.empty(_CHUNK), np.empty(_CHUNK, bool)
+    for lo in range(0, nf, _CHUNK):
+        sl = slice(lo, min(nf, lo + _CHUNK))
+        c = sl.stop - lo
+        blk = block[:, sl] if keep_fills else block[:, :c]
+        per_fill(blk, fb[sl], row[sl], f.time_ns[sl], f.price[sl])
+        w = f.shares[sl]
+        part = by.chunk(sl)
+        by.add(tot, part, w)
+        for j in mean_rows:
+            v = blk[j]
+            np.multiply(w, v, out=wv[:c])
+            if np.isnan(v, out=nan[:c]).any():
+                by.add(num[j], part, np.where(nan[:c], 0.0, wv[:c]))
+                by.add(nan_shares[j], part, np.where(nan[:c], w, 0.0))
+            else:
+                by.add(num[j], part, wv[:c])
 
     # --- per order ---
     executed = table["executed"].to_numpy().astype(np.float64)
     has = executed > 0
     nfills = np.bincount(row, minlength=n)
     abar, _ = m.locate(o.arrival_ns, day)
-    first = np.full(n, np.iinfo(np.int64).max, np.int64)
-    lastb = np.full(n, -1, np.int64)
-    lastt = o.arrival_ns.copy()
-    if nf:
-        np.minimum.at(first, row, fbar)
-        np.maximum.at(lastb, row, fbar)
-        np.maximum.at(lastt, row, f.time_ns)
-    b0 = np.where(has, np.minimum(abar, first), abar)
-    b1 = np.where(has, np.maximum(lastb, b0), b0)
+    lastt = by.max(f.time_ns, o.arrival_ns)
+    # Shares per (order, bar of its session): first and last bar with a fill, and the busiest bar's participation.
+    B = m.n_bins
+    peak = np.full(n, np.nan)
+    f_first = np.full(n, np.iinfo(np.int64).max, np.int64)
+    f_last = np.full(n, -1, np.int64)
+    if nf and n * B <= 8 * nf + _GRID_CELLS:  # dense (order x bar) grid; else sort the (order, bar) keys
+        grid = np.bincount(row * B + fb, weights=f.shares, minlength=n * B).reshape(n, B)
+        hit = grid > 0
+        any_hit = hit.any(axis=1)
+        f_first = np.where(any_hit, first + hit.argmax(axis=1), f_first)
+        f_last = np.where(any_hit, first + B - 1 - hit[:, ::-1].argmax(axis=1), f_last)
+        bv = m.flat("volume").ravel()[base[:, None] + np.arange(B)]  # bars past a half-day's close: 0, no fills
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ratio = np.where(hit & (bv > 0), grid / np.where(bv > 0, bv, 1.0), np.nan)
+        peak = np.fmax.reduce(ratio, axis=1)
+    elif nf:
+        key = row * B + fb
+        srt = np.argsort(key, kind="stable")
+        uk, first_pos = np.unique(key[srt], return_index=True)
+        sums = np.add.reduceat(f.shares[srt], first_pos)
+        ur, ub = uk // B, uk % B
+        np.minimum.at(f_first, ur, first[ur] + ub)
+        np.maximum.at(f_last, ur, first[ur] + ub)
+        bv = m.flat("volume").ravel()[base[ur] + ub]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bp = np.where(bv > 0, sums / np.where(bv > 0, bv, 1.0), np.nan)
+        np.fmax.at(peak, ur, bp)
+    b0 = np.where(has, np.minimum(abar, f_first), abar)
+    b1 = np.where(has, np.maximum(f_last, b0), b0)
     ivol = interval_sum(m.flat("volume"), k, b0, b1)
     adv = fc.adv[k, day]
     sig = fc.sigma[k, day]
@@ -262,19 +516,6 @@ def tca_core(o: OrderRows, f: FillRows, m: Market, fc: ForecastArrays, p: Params
         pct_adv = 100 * q / adv
         part = np.where(has & (ivol > 0), executed / np.where(ivol > 0, ivol, 1.0), np.nan)
     start = np.maximum(o.arrival_ns, m.start_ns[b0])
-    # Peak participation: the order's shares in a bar over the bar's market volume, at its busiest bar.
-    peak = np.full(n, np.nan)
-    if nf:
-        T = len(m.start_ns)
-        key = row.astype(np.int64) * T + fbar
-        srt = np.argsort(key, kind="stable")
-        uk, first_pos = np.unique(key[srt], return_index=True)
-        sums = np.add.reduceat(f.shares[srt], first_pos)
-        ur, ub = uk // T, uk % T
-        bv = m.flat("volume")[k[ur], ub]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            bp = np.where(bv > 0, sums / np.where(bv > 0, bv, 1.0), np.nan)
-        np.fmax.at(peak, ur, bp)
     extra: dict[str, object] = {
         "session": m.dates[day],
         "n_fills": nfills,
@@ -298,35 +539,33 @@ def tca_core(o: OrderRows, f: FillRows, m: Market, fc: ForecastArrays, p: Params
         extra[f"pwp_{lab}"] = price
         extra[f"pwp_{lab}_complete"] = done
         extra[f"slippage_pwp_{lab}_bps"] = slip(price)
-    extra["rpm"] = _rpm(m, k, first, lastb, avg, s, has)
-    w = f.shares
-    tot = np.bincount(row, weights=w, minlength=n)
-    for c in ["vs_mid_bps", "vs_far_touch_bps", "spread_paid"] + [c for c in fcols if c.startswith(("markout_", "reversion_"))]:
-        v = fcols[c]
-        ok = ~np.isnan(v)
-        num = np.bincount(row, weights=np.where(ok, w * v, 0.0), minlength=n)
-        den = np.bincount(row, weights=np.where(ok, w, 0.0), minlength=n)
+    extra["rpm"] = _rpm(m, k, f_first, f_last, avg, s, has)
+    for j in mean_rows:  # whole shares: total minus the NaN fills' shares is exact
+        den = tot - nan_shares[j]
         with np.errstate(invalid="ignore", divide="ignore"):
-            extra[c] = np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-    del tot
-    for c, v in extra.items():
-        table[c] = v
+            extra[names[j]] = np.where(den > 0, num[j] / np.where(den > 0, den, 1.0), np.nan)
+    # One constructor call, not one column insertion at a time.
+    table = pd.concat([table, pd.DataFrame(extra, index=table.index)], axis=1)
 
-    # --- per fill table ---
-    ftab = pd.DataFrame({
+    if not keep_fills:
+        return table, None
+    # --- per fill table: ticker and side as categories (two codes, not millions of strings) ---
+    ids = o.order_id
+    front: dict[str, object] = {
         "fill_id": f.fill_id,
-        "order_id": o.order_id.take(row).to_numpy() if nf else o.order_id[:0].to_numpy(),
-        "ticker": o.ticker[row].astype(str),
-        "side": sign_to_side(o.sign[row]),
-        "session": m.dates[fday],
-        "time": from_ns(f.time_ns, tz),
+        "order_id": np.asarray(ids).take(row) if isinstance(ids.dtype, np.dtype) else ids.array.take(row),
+        "ticker": pd.Categorical.from_codes(k[row], categories=m.tickers),
+        "side": pd.Categorical.from_codes((o.sign < 0).astype(np.int8)[row], categories=list(SIDES)),
+        "session": m.dates.to_numpy()[day[row]],
+        "time": from_ns(f.time_ns, tz).array,
         "shares": f.shares.astype(np.int64),
-        "price": px,
+        "price": f.price,
         "fee": f.fee,
-    })
+    }
+    borrowed = ["fill_id", "price", "fee"]
     for c in f.frame.columns:
-        if c not in ftab.columns and c not in ("fill_id",):
-            ftab[c] = f.frame[c].to_numpy()
-    for c, v in fcols.items():
-        ftab[c] = v
-    return table, ftab
+        if c not in front:
+            col = f.frame[c]
+            front[c] = col.to_numpy() if isinstance(col.dtype, np.dtype) else col.array
+            borrowed.append(c)
+    return table, FillTable(front, names, block, tuple(borrowed))

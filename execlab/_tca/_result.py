@@ -99,8 +99,9 @@ class TCAResult:
     orders : DataFrame
         One row per accepted order (index ``order_id``, input order), every
         per-order metric (see :func:`execlab.tca`) and the order's tags.
-    fills : DataFrame or dask DataFrame
-        One row per accepted fill with the per-fill metrics.
+    fills : DataFrame, dask DataFrame or None
+        One row per accepted fill with the per-fill metrics (None with
+        ``tca(..., keep_fills=False)``).
     rejected : DataFrame
         ``table, row, order_id, fill_id, reason`` for every row left out.
     """
@@ -348,14 +349,14 @@ class TCAResult:
         o.to_parquet(d / "orders.parquet")
         if isinstance(self.fills, pd.DataFrame):
             self.fills.to_parquet(d / "fills.parquet")
-        else:
+        elif self.fills is not None:  # a dask DataFrame (None: tca(..., keep_fills=False))
             self.fills.to_parquet(str(d / "fills"))
         r = self.rejected.astype({"row": str, "order_id": str, "fill_id": str})
         r.to_parquet(d / "rejected.parquet")
         return d
 
     def __repr__(self) -> str:
-        nf = len(self.fills) if isinstance(self.fills, pd.DataFrame) else "lazy"
+        nf = len(self.fills) if isinstance(self.fills, pd.DataFrame) else "no" if self.fills is None else "lazy"
         h = "/".join(self.params.horizons)
         r = "/".join(f"{100 * x:g}%" for x in self.params.pwp_rates)
         return f"TCAResult({len(self.orders)} orders, {nf} fills, {len(self.rejected)} rejected; markouts {h}, PWP at {r})"

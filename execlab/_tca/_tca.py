@@ -2,7 +2,6 @@ r"""Post-trade TCA of the user's own orders and fills: :func:`tca` -> :class:`TC
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -13,9 +12,9 @@ import pandas as pd
 from .._forecast import Forecast
 from .._market import Market, _as_market
 from .._validation import check_scalar
-from ._metrics import ForecastArrays, Params, QuoteBook, horizon_label, tca_core
+from .._orders import check_fills, check_orders
+from ._metrics import NO_ORDER, ForecastArrays, Params, QuoteBook, horizon_label, tca_core
 from ._result import TCAResult
-from ._schema import FillRows, OrderRows, check_fill_rows, check_order_rows
 
 __all__ = ["tca"]
 
@@ -76,6 +75,7 @@ def tca(
     size_buckets: Sequence[float] = (0.5, 1, 2, 5, 10),
     progress: bool = False,
     fills_out: str | Path | None = None,
+    keep_fills: bool = True,
 ) -> TCAResult:
     r"""Transaction cost analysis of your own orders and fills: every standard benchmark, per order and per fill.
 
@@ -120,6 +120,11 @@ def tca(
         parquet, so no machine ever holds all fills; ``result.fills`` is then
         a lazy ``dask.dataframe`` of that folder.  Without it the per-fill
         tables are gathered into one pandas DataFrame.
+    keep_fills : bool, default True
+        False: no per-fill table (``result.fills`` is None), for blotters too
+        large to hold or write fill by fill (100 million fills make about
+        12 GB of per-fill parquet).  The per-order table is the same,
+        share-weighted means of the per-fill metrics included.
 
     Returns
     -------
@@ -141,13 +146,25 @@ def tca(
     -----
     **Rows left out.**  Bad rows are never dropped silently: they go to
     ``result.rejected`` with the reason (:data:`execlab._tca.REASONS`): fills
-    before the order's arrival, after its ``end_time`` or after the close,
-    a fill ticker other than the order's, overfills (in time order, the fills
-    that take an order past its quantity), unknown order ids, duplicate fill
-    ids (FIX execution ids are unique within a day, so a repeat the same
-    session), non-positive shares or prices, times in another time zone than
-    the market's; orders with a bad id, side, quantity, time or ticker, and
-    all their fills.
+    before the order's arrival (even when after its decision), after its
+    ``end_time`` or after the close, a fill ticker other than the order's,
+    overfills (in time order, the fills that take an order past its
+    quantity), unknown order ids, duplicate fill ids (FIX execution ids are
+    unique within a day, so a repeat the same session), shares that are not
+    a whole number > 0, prices not > 0, times in another time zone than the
+    market's; orders with a bad id, side, quantity, time or ticker, and all
+    their fills.  The rules are those every execlab entry point applies
+    (:func:`execlab._orders.check_orders` and
+    :func:`execlab._orders.check_fills`, ``errors="reject"``; their tables
+    say where post-trade differs from :func:`execlab.shortfall`: a 0-share
+    fill, for one, is rejected here and accepted there).
+
+    **Scale.**  The work is linear in fills: one pass of array operations
+    over chunks of fills, sums per order, no per-order Python.  A Dask
+    DataFrame of 100 million fills runs partition by partition on a
+    ``distributed`` cluster (``benchmarks/bench_tca_dask.py`` times it
+    against reading the same columns); ``fills_out`` writes the per-fill
+    tables from the workers, ``keep_fills=False`` skips them.
 
     **Per order** (``result.orders``): everything :func:`execlab.shortfall`
     gives (Perold's decomposition ``is_bps = delay + execution +
@@ -229,34 +246,28 @@ def tca(
     >>> res.rejected[["table", "order_id", "reason"]].values.tolist()
     [['fills', 2, 'overfill']]
     """
+    if not keep_fills and fills_out is not None:
+        raise ValueError("fills_out was given with keep_fills=False; pass one or the other (fills_out keeps the "
+                         "per-fill table on disk).")
     p = _params(pwp_rates, markout_horizons, size_buckets)
     m = _as_market(market)
     fc = _forecast_arrays(m, forecast)
     book = QuoteBook.from_frame(quotes, m) if quotes is not None else None
     if _is_dask(orders):
         orders = orders.compute()
-    o, rej_o = check_order_rows(orders, m)
+    o = check_orders(orders, market=m, errors="reject")
     all_ids = pd.Index(orders["order_id"])
     if _is_dask(fills):
         from ._dask import tca_dask
 
-        otab, ftab, rej_f = tca_dask(o, fills, m, fc, p, book, all_ids, progress=progress, fills_out=fills_out)
+        otab, ftab, rej_f = tca_dask(o, fills, m, fc, p, book, all_ids, progress=progress, fills_out=fills_out,
+                                     keep_fills=keep_fills)
     else:
-        f, rej_f = check_fill_rows(fills, o, m, all_order_ids=all_ids)
-        otab, ftab = _core_or_empty(o, f, m, fc, p, book)
-    rejected = pd.concat([rej_o, rej_f], ignore_index=True)
+        f = check_fills(fills, o, market=m, errors="reject", all_order_ids=all_ids)
+        if len(o) == 0:
+            raise ValueError(NO_ORDER)
+        otab, ftab = tca_core(o, f, m, fc, p, book, keep_fills)
+        ftab, rej_f = (ftab.to_pandas() if keep_fills else None), f.rejected
+    rejected = pd.concat([o.rejected, rej_f], ignore_index=True)
     return TCAResult(otab, ftab, rejected, m, p, fc.source)
 
-
-def _empty_fills(frame_columns: Sequence[str] = ()) -> FillRows:
-    z = np.zeros(0)
-    return FillRows(pd.DataFrame(columns=list(frame_columns)), np.zeros(0, np.int64), np.zeros(0, np.int64), z, z, z,
-                    np.zeros(0, object))
-
-
-def _core_or_empty(o: OrderRows, f: FillRows, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None):
-    if len(o) == 0:
-        # Nothing accepted: run the kernel on a stand-in order to get the columns, and keep none of its rows.
-        raise ValueError("no order passed the checks; see the rejected rows: "
-                         "execlab._tca.check_executions(orders, fills, market)[2].")
-    return tca_core(o, f, m, fc, p, book)
