@@ -14,5 +14,7 @@ from ._large_tick import LargeTickBook, large_tick_book
 from ._lobster import lobster_market
 from ._metaorders import metaorders
 from ._synthetic_market import SyntheticMarket
+from .._tca._desk import SyntheticDesk, synthetic_desk  # a SYNTHETIC desk's executions, for TCA recovery checks
 
-__all__ = ["metaorders", "lobster_market", "SyntheticMarket", "large_tick_book", "LargeTickBook"]
+__all__ = ["metaorders", "lobster_market", "SyntheticMarket", "large_tick_book", "LargeTickBook", "synthetic_desk",
+           "SyntheticDesk"]
