@@ -307,6 +307,18 @@ def _not_whole(q: np.ndarray, *, zero_ok: bool, integral: bool = False) -> np.nd
         return ~ok
 
 
+def whole_shares(df: pd.DataFrame, name: str, column: str, *, zero_ok: bool = False) -> np.ndarray:
+    """A column of whole shares as int64 (below 2**53, so the cast is exact); a bad cell is a ValueError naming it."""
+    q = _numbers(df, name, column, post_trade=False, shares=True)
+    bad = _not_whole(q, zero_ok=zero_ok)
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        need = ">= 0" if zero_ok else "> 0"
+        raise ValueError(f"{name} column {show(column)} has {show(df[column].iloc[pos])} at row {show(df.index[pos])}; "
+                         f"must be a whole number of shares {need}.")
+    return q.astype(np.int64)
+
+
 def _integral(df: pd.DataFrame, column: str) -> bool:
     dtype = df[column].dtype
     return isinstance(dtype, np.dtype) and dtype.kind in "iu"

@@ -881,3 +881,28 @@ def test_drawn_latency_without_rng_is_refused(small_book):
 def test_latency_describe_names_every_leg():
     assert Latency(feed="20us", entry=("lognormal", "100us", 0.5)).describe() == (
         "feed 20us, entry lognormal(median 100us, sigma 0.5), response 0ns, cancel 0ns")
+
+
+# -- review mends: values that could be silently wrong ----------------------------------------------
+def test_a_drawn_latency_beyond_int64_nanoseconds_is_an_error_not_a_wrapped_value():
+    lat = Latency(entry=("lognormal", "1s", 50.0))
+    with pytest.raises(ValueError, match="latency 'entry' drew .* beyond int64"):
+        lat.draw(1000, np.random.default_rng(0))
+
+
+def test_a_limit_price_beyond_lobsters_range_is_refused_before_the_int64_cast():
+    book = make_book([(0, 1, 6, 50, 100.05, -1)], initial=[(1, 300, 100.00, 1), (5, 100, 100.02, -1)])
+    with pytest.raises(ValueError, match="orders column 'price' has 1e\\+20 at row 0"):
+        replay(book, one(side="BUY", shares=100, price=1e20, submit_time=at(1)))
+
+
+def test_passive_twap_names_a_bad_parent_cell():
+    from execlab.replay import passive_twap
+
+    book = make_book([(0, 1, 6, 50, 100.05, -1)], initial=[(1, 300, 100.00, 1), (5, 100, 100.02, -1)])
+    good = pd.DataFrame({"side": ["BUY"], "shares": [100], "start_time": [at(0)], "end_time": [at(2)]})
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="parents column 'shares' has -5 at row 0"):
+        passive_twap(book, good.assign(shares=-5), rng=rng)
+    with pytest.raises(ValueError, match="timezone-naive"):
+        passive_twap(book, good.assign(start_time=at(0).tz_localize(None)), rng=rng)

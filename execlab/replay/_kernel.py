@@ -27,7 +27,7 @@ import numpy as np
 __all__: list[str] = []
 
 _COMPILED = None
-_HELPERS = ("_depth", "_visible", "_prob_behind", "_grow", "_slot", "_take")
+_HELPERS = ("_depth", "_visible", "_prob_behind", "_grow", "_record", "_slot", "_take")
 
 
 def kernel():
@@ -125,6 +125,21 @@ def _grow(ints, floats, n):
     return new_i, new_f
 
 
+def _record(ints, floats, nf, i, leg, row, t, price, shares, taker, reason, queue):
+    """Append one fill (growing the buffers when full); returns the buffers and the new count."""
+    ints, floats = _grow(ints, floats, nf)
+    ints[nf, F_ORDER] = i
+    ints[nf, F_LEG] = leg
+    ints[nf, F_ROW] = row
+    ints[nf, F_TIME] = t
+    ints[nf, F_PRICE] = price
+    ints[nf, F_SHARES] = shares
+    ints[nf, F_TAKER] = taker
+    ints[nf, F_REASON] = reason
+    floats[nf] = queue
+    return ints, floats, nf + 1
+
+
 def _slot(q, pmin, tick, nslots):
     """Index of price ``q`` on the consumption ledger's grid (-1 off the grid)."""
     k = (q - pmin) // tick
@@ -170,17 +185,7 @@ def _take(i, leg, s, p, leaves, r, t, ask_p, ask_s, bid_p, bid_s, taken, pmin, t
         if k >= 0:
             taken[sd, k] += fill
         leaves -= fill
-        ints, floats = _grow(ints, floats, nf)
-        ints[nf, F_ORDER] = i
-        ints[nf, F_LEG] = leg
-        ints[nf, F_ROW] = r
-        ints[nf, F_TIME] = t
-        ints[nf, F_PRICE] = q
-        ints[nf, F_SHARES] = fill
-        ints[nf, F_TAKER] = 1
-        ints[nf, F_REASON] = reason
-        floats[nf] = 0.0
-        nf += 1
+        ints, floats, nf = _record(ints, floats, nf, i, leg, r, t, q, fill, 1, reason, 0.0)
     return leaves, ints, floats, nf
 
 
@@ -301,17 +306,8 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                         if k >= 0:
                             taken[sd, k] += fill  # still displayed in the file's later rows
                         leaves -= fill
-                        ints, floats = _grow(ints, floats, nf)
-                        ints[nf, F_ORDER] = i
-                        ints[nf, F_LEG] = 0
-                        ints[nf, F_ROW] = e
-                        ints[nf, F_TIME] = time[e]
-                        ints[nf, F_PRICE] = price[e]
-                        ints[nf, F_SHARES] = fill
-                        ints[nf, F_TAKER] = 1
-                        ints[nf, F_REASON] = R_MARKET
-                        floats[nf] = 0.0
-                        nf += 1
+                        ints, floats, nf = _record(ints, floats, nf, i, 0, e, time[e], price[e], fill, 1, R_MARKET,
+                                                   0.0)
                         last = e
                         if first_fill < 0:
                             first_fill = e
@@ -462,17 +458,7 @@ def replay_orders(time, etype, oid, size, price, direction, arrival_row, next_id
                             taken[0 if s > 0 else 1, k] += fill
                 if not first_fill_only:  # validation follows the order to the end of its real life
                     leaves -= fill
-                ints, floats = _grow(ints, floats, nf)
-                ints[nf, F_ORDER] = i
-                ints[nf, F_LEG] = leg
-                ints[nf, F_ROW] = e
-                ints[nf, F_TIME] = te
-                ints[nf, F_PRICE] = p
-                ints[nf, F_SHARES] = fill
-                ints[nf, F_TAKER] = 0
-                ints[nf, F_REASON] = reason
-                floats[nf] = leg_queue
-                nf += 1
+                ints, floats, nf = _record(ints, floats, nf, i, leg, e, te, p, fill, 0, reason, leg_queue)
                 if first_fill < 0:
                     first_fill = e
             if is_self:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._orders import show, side_to_sign
+from .._orders import show, side_to_sign, whole_shares, to_ns
 from ._book import EventBook
 from ._replay import QUEUE_MODELS, Latency, ReplayResult, replay
 
@@ -82,26 +82,13 @@ def _check_parents(parents: pd.DataFrame) -> tuple:
     if pd.Index(oid).has_duplicates:
         raise ValueError("parents column 'order_id' has duplicates; parent ids are unique.")
     sign = side_to_sign(parents["side"], "parents", "side", idx)
-    q = pd.to_numeric(parents["shares"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(q) | (q <= 0) | (q != np.floor(q)) | (q > 2**40)
-    if bad.any():
-        r = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"parents column 'shares' has {show(parents['shares'].iloc[r])} at row {show(idx[r])}; "
-                         "must be a whole number of shares > 0.")
-    times = []
-    for col in ("start_time", "end_time"):
-        t = pd.DatetimeIndex(parents[col])
-        if t.tz is None:
-            raise ValueError(f"parents column {col!r} is timezone-naive; localize it to America/New_York.")
-        if t.isna().any():
-            r = int(np.flatnonzero(t.isna())[0])
-            raise ValueError(f"parents column {col!r} has NaT at row {show(idx[r])}.")
-        times.append(t.as_unit("ns").asi8)
+    q = whole_shares(parents, "parents", "shares")
+    times = [to_ns(parents[col], "parents", col, idx) for col in ("start_time", "end_time")]
     bad = times[1] <= times[0]
     if bad.any():
         r = int(np.flatnonzero(bad)[0])
         raise ValueError(f"parents row {show(idx[r])} ends at or before it starts.")
-    return oid, sign, q.astype(np.int64), times[0], times[1]
+    return oid, sign, q, times[0], times[1]
 
 
 def _slices(shares: np.ndarray, n: int) -> np.ndarray:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from .._calendar import TIMEZONE
-from .._orders import show, side_to_sign, sign_to_side
+from .._orders import show, side_to_sign, whole_shares, sign_to_side
 from . import _kernel as k
 from ._book import EventBook
 
@@ -116,6 +116,9 @@ class Latency:
                 x = spec[1] * np.exp(spec[2] * rng.standard_normal(n))
             else:
                 x = rng.exponential(spec[1], n)
+            if not (np.isfinite(x).all() and x.max(initial=0.0) < 2.0**62):  # the int64 cast must not wrap
+                raise ValueError(f"latency {leg!r} drew {np.nanmax(x)!r} ns; the {spec[0]} parameters give "
+                                 "latencies beyond int64 nanoseconds (about 146 years).")
             out[leg] = np.rint(x).astype(np.int64)
         return out
 
@@ -246,12 +249,7 @@ def _check_orders(book: EventBook, orders: pd.DataFrame) -> dict[str, np.ndarray
         dup = pd.Index(oid)[pd.Index(oid).duplicated()][0]
         raise ValueError(f"orders column 'order_id' has {show(dup)} twice; child order ids are unique.")
     sign = side_to_sign(orders["side"], "orders", "side", idx)
-    shares = pd.to_numeric(orders["shares"], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-    bad = ~np.isfinite(shares) | (shares <= 0) | (shares != np.floor(shares)) | (shares > 2**40)
-    if bad.any():
-        r = int(np.flatnonzero(bad)[0])
-        raise ValueError(f"orders column 'shares' has {show(orders['shares'].iloc[r])} at row {show(idx[r])}; "
-                         "must be a whole number of shares > 0.")
+    shares = whole_shares(orders, "orders", "shares")
     otype = _col(orders, "order_type", pd.Series("limit", index=idx)).astype(object).to_numpy()
     is_market = otype == "market"
     unknown = ~(is_market | (otype == "limit"))
@@ -267,6 +265,11 @@ def _check_orders(book: EventBook, orders: pd.DataFrame) -> dict[str, np.ndarray
         r = int(np.flatnonzero(bad)[0])
         raise ValueError(f"orders column 'price' has {show(orders['price'].iloc[r])} at row {show(idx[r])}; "
                          "a limit price is a positive number of dollars (leave it empty for touch-relative).")
+    too_high = has_price & (price >= 999_999.0)  # LOBSTER's dummy-price bound; also keeps the int64 cast exact
+    if too_high.any():
+        r = int(np.flatnonzero(too_high)[0])
+        raise ValueError(f"orders column 'price' has {show(price[r])} at row {show(idx[r])}; a price is below "
+                         "$999,999 (LOBSTER's largest real price).")
     if (is_market & has_price).any():
         r = int(np.flatnonzero(is_market & has_price)[0])
         raise ValueError(f"orders row {show(idx[r])} is a market order with price {price[r]}; market orders "
@@ -311,7 +314,7 @@ def _check_orders(book: EventBook, orders: pd.DataFrame) -> dict[str, np.ndarray
         r = int(np.flatnonzero(early)[0])
         raise ValueError(f"orders row {show(idx[r])} has cancel_time before submit_time.")
     kind = np.where(is_market, k.MARKET, np.where(has_price, k.LIMIT_PRICE, k.LIMIT_TOUCH)).astype(np.int64)
-    return {"order_id": oid, "side": sign, "shares": shares.astype(np.int64), "kind": kind, "price": units,
+    return {"order_id": oid, "side": sign, "shares": shares, "kind": kind, "price": units,
             "offset": offset, "peg": peg, "submit": submit, "cancel": cancel}
 
 
