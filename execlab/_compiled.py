@@ -1,0 +1,71 @@
+"""Optional compiled loops: numba when it is installed, the numpy path otherwise.
+
+A few hot paths (cumulative rounding of schedules, per-fill TCA metrics) are
+one pass over an array in a compiled loop but three or four passes in numpy.
+numba does that job better than code we would write (README, "Dependencies"),
+but it is optional (the ``fast`` extra, also in ``replay`` and ``dev``), so each
+compiled kernel keeps its numpy version as the reference: tests check the two
+give identical results, and ``EXECLAB_NO_NUMBA=1`` (read once, at first use)
+forces the numpy path everywhere, for those checks and for benchmarks.
+
+numba is imported on first use, not with the package, so ``import execlab``
+stays fast; compiled functions are cached on disk (``cache=True``).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+__all__ = ["have_numba", "jit"]
+
+_STATE: dict[str, object] = {}
+
+
+def have_numba() -> bool:
+    """Whether compiled kernels are in use (numba importable and not switched off).
+
+    Returns
+    -------
+    bool
+        False without numba, or when the environment variable
+        ``EXECLAB_NO_NUMBA`` is set to a non-empty value other than ``0``.
+    """
+    if "numba" not in _STATE:
+        if os.environ.get("EXECLAB_NO_NUMBA", "0") not in ("", "0"):
+            _STATE["numba"] = None
+        else:
+            try:
+                import numba
+            except ImportError:  # pragma: no cover - the fast extra is not installed
+                _STATE["numba"] = None
+            else:
+                _STATE["numba"] = numba
+    return _STATE["numba"] is not None
+
+
+def jit(py_func: Callable) -> Callable | None:
+    """``py_func`` compiled with ``numba.njit(cache=True)``, or None without numba.
+
+    Compiled once per process and kept; callers fall back to their numpy
+    version when this returns None.
+
+    Parameters
+    ----------
+    py_func : callable
+        A function numba's nopython mode accepts (int64/float64 arrays,
+        scalars, loops).
+
+    Returns
+    -------
+    callable or None
+        The compiled function (``.py_func`` is the original), or None.
+    """
+    if not have_numba():
+        return None
+    key = f"{py_func.__module__}.{py_func.__qualname__}"
+    if key not in _STATE:
+        numba = _STATE["numba"]
+        # No fastmath: every float operation stays the IEEE one numpy does, so the two paths agree bit for bit.
+        _STATE[key] = numba.njit(cache=True)(py_func)  # type: ignore[attr-defined]
+    return _STATE[key]  # type: ignore[return-value]
