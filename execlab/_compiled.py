@@ -66,6 +66,7 @@ def jit(py_func: Callable) -> Callable | None:
     key = f"{py_func.__module__}.{py_func.__qualname__}"
     if key not in _STATE:
         numba = _STATE["numba"]
-        # No fastmath: every float operation stays the IEEE one numpy does, so the two paths agree bit for bit.
-        _STATE[key] = numba.njit(cache=True)(py_func)  # type: ignore[attr-defined]
+        # No fastmath: every float operation stays the IEEE one numpy does, so the two paths agree bit for bit;
+        # numpy's error model: x / 0 gives inf or NaN, as in numpy, instead of raising.
+        _STATE[key] = numba.njit(cache=True, error_model="numpy")(py_func)  # type: ignore[attr-defined]
     return _STATE[key]  # type: ignore[return-value]

@@ -20,13 +20,14 @@ interpolation splits the difference instead of always using the older quote.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from ._kernels import interval_sum
 from ._market import Market, _as_market
-from ._orders import check_fills, check_orders, from_ns, show, sign_to_side
+from ._orders import Orders, check_fills, check_orders, from_ns, show, sign_to_side
 from ._validation import check_frame, check_scalar
 
 __all__ = ["shortfall", "summarize", "COST_METRICS", "SLIPPAGE_METRICS", "DEFAULT_METRICS"]
@@ -134,9 +135,52 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
     True
     """
     o = check_orders(orders)
-    n = len(o.quantity)
     m = _as_market(market)
     code = m.code(o.ticker, "orders", "ticker", o.frame.index)
+    prices = order_prices(o, m, code)
+    f = check_fills(fills, o)
+    sums = fill_sums(f.row, f.time_ns, f.shares, f.price, f.fee, prices.arrival, len(o))
+    # Fills must be in the session of the order's arrival, never after its close.  check_fills
+    # has seen to it that no fill precedes its order's arrival, so a fill is in the right
+    # session exactly when it is before that session's close: one comparison per fill.
+    row = f.row
+    close_ns = m.end_ns[m.day_last[prices.arrival_day]]
+    bad = f.time_ns >= close_ns[row]
+    if bad.any():
+        pos = int(np.flatnonzero(bad)[0])
+        fday = m.session_of(f.time_ns[pos:pos + 1], "fills", "time", f.frame.index[pos:pos + 1], o.ticker[row[pos:pos + 1]])
+        what = ("after the close of its session" if fday[0] == prices.arrival_day[row[pos]]
+                else f"in another session than the order's arrival ({m.dates[prices.arrival_day[row[pos]]].date()})")
+        raise ValueError(
+            f"fills column 'time' has {from_ns(f.time_ns[pos:pos + 1], m.tz)[0]} at row {show(f.frame.index[pos])}, "
+            f"{what}, for order_id {show(o.order_id[row[pos]])}."
+        )
+    return shortfall_table(o, m, code, prices, sums)
+
+
+@dataclass(frozen=True)
+class OrderPrices:
+    """Per order: the sessions and mids an order's shortfall is measured from."""
+
+    decision: np.ndarray
+    arrival: np.ndarray
+    end: np.ndarray
+    end_ns: np.ndarray
+    arrival_day: np.ndarray
+
+
+@dataclass(frozen=True)
+class FillSums:
+    """Per order, over its fills: shares, fees, the sum of shares x (price - arrival price), the last fill time."""
+
+    executed: np.ndarray  # float64 holding whole shares (exact below 2**53)
+    fees: np.ndarray
+    vs_arrival: np.ndarray
+    last_ns: np.ndarray  # int64, int64 min for an order without fills
+
+
+def order_prices(o: Orders, m: Market, code: np.ndarray) -> OrderPrices:
+    """Decision, arrival and end mids of checked orders (their times must fall in sessions: named errors if not)."""
     dday = m.session_of(o.decision_ns, "orders", "decision_time", o.frame.index, o.ticker)
     aday = m.session_of(o.arrival_ns, "orders", "arrival_time", o.frame.index, o.ticker)
     if o.end_ns is not None:
@@ -147,46 +191,41 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
         last = m.day_last[aday]
         end_ns = m.end_ns[last]
         end_price = m.flat("mid_close")[code, last]
-    p_dec = m.mid_at(code, o.decision_ns, dday)
-    p_arr = m.mid_at(code, o.arrival_ns, aday)
+    return OrderPrices(m.mid_at(code, o.decision_ns, dday), m.mid_at(code, o.arrival_ns, aday), end_price, end_ns, aday)
 
-    f = check_fills(fills, o)
-    row = f.row
+
+def fill_sums(row: np.ndarray, time_ns: np.ndarray, shares: np.ndarray, price: np.ndarray, fee: np.ndarray,
+              arrival: np.ndarray, n: int) -> FillSums:
+    """:class:`FillSums` of checked fills (``row``: each fill's order position), in one pass of bincounts."""
+    last_ns = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
+    np.maximum.at(last_ns, row, time_ns)
+    # Price differences per fill before summing: sum x_k (p_k - P_a) keeps its digits,
+    # sum x_k p_k - X P_a cancels two numbers of order 1e7 dollars.
+    return FillSums(np.bincount(row, weights=shares, minlength=n), np.bincount(row, weights=fee, minlength=n),
+                    np.bincount(row, weights=shares * (price - arrival[row]), minlength=n), last_ns)
+
+
+def shortfall_table(o: Orders, m: Market, code: np.ndarray, prices: OrderPrices, sums: FillSums) -> pd.DataFrame:
+    """The table :func:`shortfall` returns, from checked orders, their prices and their fills' sums (no per-fill work)."""
+    n = len(o.quantity)
+    aday = prices.arrival_day
+    p_dec, p_arr, end_price, end_ns = prices.decision, prices.arrival, prices.end, prices.end_ns
     q = o.quantity.astype(np.float64)
     # Whole shares: the float64 sums are exact below 2**53, so the int64 cast is too.
-    executed = np.bincount(row, weights=f.shares, minlength=n).astype(np.int64)
-    fees = np.bincount(row, weights=f.fee, minlength=n)
+    executed = sums.executed.astype(np.int64)
+    fees = sums.fees
     unexecuted = o.quantity - executed
-
-    # Fill bars: in the session of the order's arrival, never after its close.  check_fills
-    # has seen to it that no fill precedes its order's arrival, so a fill is in the right
-    # session exactly when it is before that session's close: one comparison per fill, and
-    # the bar is an offset from the session's first bar (no calendar search per fill).
-    close_ns = m.end_ns[m.day_last[aday]]
-    bad = f.time_ns >= close_ns[row]
-    if bad.any():
-        pos = int(np.flatnonzero(bad)[0])
-        fday = m.session_of(f.time_ns[pos:pos + 1], "fills", "time", f.frame.index[pos:pos + 1], o.ticker[row[pos:pos + 1]])
-        what = ("after the close of its session" if fday[0] == aday[row[pos]]
-                else f"in another session than the order's arrival ({m.dates[aday[row[pos]]].date()})")
-        raise ValueError(
-            f"fills column 'time' has {from_ns(f.time_ns[pos:pos + 1], m.tz)[0]} at row {show(f.frame.index[pos])}, "
-            f"{what}, for order_id {show(o.order_id[row[pos]])}."
-        )
     abar, _ = m.locate(o.arrival_ns, aday)
     # The interval runs from the arrival bar to the last fill's bar: the latest fill time
     # per order, located once per order rather than once per fill.
-    last_ns = np.full(n, np.iinfo(np.int64).min, dtype=np.int64)
-    np.maximum.at(last_ns, row, f.time_ns)
     has = executed > 0
-    last_bar, _ = m.locate(np.where(has, last_ns, o.arrival_ns), aday)
+    last_bar, _ = m.locate(np.where(has, sums.last_ns, o.arrival_ns), aday)
     b0 = abar
     b1 = np.maximum(last_bar, b0)
 
-    # Price differences per fill before summing: sum x_k (p_k - P_a) keeps its digits,
-    # sum x_k p_k - X P_a cancels two numbers of order 1e7 dollars.  The average price and
-    # the cost against the decision price follow from it per order, not per fill.
-    vs_arrival = np.bincount(row, weights=f.shares * (f.price - p_arr[row]), minlength=n)
+    # The average price and the cost against the decision price follow from the fills' sum
+    # against arrival per order, not per fill.
+    vs_arrival = sums.vs_arrival
     vs_decision = vs_arrival + executed * (p_arr - p_dec)
     vol = m.flat("volume")
     vw = m.flat("vwap")

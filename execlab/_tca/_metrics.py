@@ -16,9 +16,11 @@ import pandas as pd
 
 from .._calendar import SESSION_LENGTH
 from .._market import Market
-from .._orders import SIDES, Fills, Orders, from_ns, sign_to_side
+from .._orders import SIDES, Fills, Orders, from_ns
 from .._kernels import interval_sum
-from .._shortfall import shortfall
+from .._compiled import jit
+from .._shortfall import FillSums, fill_sums, order_prices, shortfall_table
+from ._fill_loop import fill_loop
 
 __all__ = ["Params", "QuoteBook", "FillTable", "tca_core", "horizon_label", "rate_label"]
 
@@ -390,33 +392,6 @@ class _PerFill:
                 np.multiply(scale, f6, out=block[7 + 2 * j])     # reversion
 
 
-def _shortfall_table(o: Orders, f: Fills, m: Market) -> pd.DataFrame:
-    """:func:`execlab.shortfall` of the orders, indexed by ``order_id``.
-
-    Orders and fills are handed over keyed by the order's position (checked
-    already; the lookup is then a range), the tags ride along as columns.
-    """
-    tz = m.tz
-    reserved = {"order_id", "ticker", "side", "quantity", "decision_time", "arrival_time", "end_time"}
-    sf_orders = pd.DataFrame({
-        "order_id": np.arange(len(o), dtype=np.int64),
-        "ticker": o.ticker.astype(str),
-        "side": sign_to_side(o.sign),
-        "quantity": o.quantity,
-        "decision_time": from_ns(o.decision_ns, tz),
-        "arrival_time": from_ns(o.arrival_ns, tz),
-        "end_time": from_ns(o.end_ns, tz),
-    })
-    for c in o.frame.columns:
-        if c not in reserved:
-            sf_orders[c] = o.frame[c].to_numpy()
-    sf_fills = pd.DataFrame({"order_id": f.row, "time": from_ns(f.time_ns, tz).array, "shares": f.shares,
-                             "price": f.price, "fee": f.fee}, copy=False)  # read only: no copy, no consolidation
-    table = shortfall(sf_orders, sf_fills, m)
-    table.index = pd.Index(o.order_id, name="order_id")
-    return table
-
-
 def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
              quotes: QuoteBook | None = None, keep_fills: bool = True) -> tuple[pd.DataFrame, FillTable | None]:
     """Per-order table and per-fill columns for checked orders and fills (every fill belongs to one of ``o``).
@@ -428,50 +403,61 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     """
     tz = m.tz
     n, nf = len(o), len(f)
-    table = _shortfall_table(o, f, m)
-
     k, s, day = o.code, o.sign.astype(np.float64), o.day
+    prices = order_prices(o, m, k)
     row = f.row
     first = m.day_first[day]                       # per order: its session's first bar
     base = k * m.start_ns.size + first             # flat (ticker, bar) index of that first bar
     names = ["mid", "spread", "vs_mid_bps", "vs_far_touch_bps", "spread_paid", "slippage_arrival_bps"]
     for lab in p.horizons:
         names += [f"markout_{lab}_bps", f"reversion_{lab}_bps"]
-    # The whole per-fill block only when it is kept; otherwise one chunk's worth, reused.
-    block = np.empty((len(names), nf if keep_fills else min(nf, _CHUNK)))
-    fb = np.empty(nf, np.int64)                    # each fill's bar within its session
-    per_fill = _PerFill(o, m, p, table["arrival_price"].to_numpy(), quotes)
-    by = _ByOrder(row, n)
-    # Share-weighted means of the per-fill metrics, summed chunk by chunk while the chunk is in cache (fills with a
-    # NaN metric are left out of its mean).
+    # Share-weighted means of the per-fill metrics (fills with a NaN metric are left out of its mean).
     mean_rows = [j for j, c in enumerate(names) if c not in ("mid", "spread", "slippage_arrival_bps")]
     num = np.zeros((len(names), n))                # per metric and order: sum of shares x metric
     nan_shares = np.zeros((len(names), n))         # ... and the shares of fills where the metric is NaN
     tot = np.zeros(n)
-    wv, nan = np.empty(_CHUNK), np.empty(_CHUNK, bool)
-    for lo in range(0, nf, _CHUNK):
-        sl = slice(lo, min(nf, lo + _CHUNK))
-        c = sl.stop - lo
-        blk = block[:, sl] if keep_fills else block[:, :c]
-        per_fill(blk, fb[sl], row[sl], f.time_ns[sl], f.price[sl])
-        w = f.shares[sl]
-        part = by.chunk(sl)
-        by.add(tot, part, w)
-        for j in mean_rows:
-            v = blk[j]
-            np.multiply(w, v, out=wv[:c])
-            if np.isnan(v, out=nan[:c]).any():
-                by.add(num[j], part, np.where(nan[:c], 0.0, wv[:c]))
-                by.add(nan_shares[j], part, np.where(nan[:c], w, 0.0))
-            else:
-                by.add(num[j], part, wv[:c])
+    fb = np.empty(nf, np.int64)                    # each fill's bar within its session
+    per_fill = _PerFill(o, m, p, prices.arrival, quotes)
+    loop = jit(fill_loop) if quotes is None else None
+    if loop is not None:
+        # One compiled pass: the metrics, the shortfall sums and the sums behind the means together.
+        block = np.empty((len(names), nf if keep_fills else 0))
+        sums = FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))
+        loop(row, f.time_ns, f.price, f.shares, f.fee, per_fill.last, per_fill.base, per_fill.open,
+             per_fill.close_off, per_fill.sign, per_fill.p_arr, per_fill.arrival_scale, per_fill.close_mid,
+             per_fill.mid, per_fill.spread, per_fill.mid_open, per_fill.mid_close, per_fill.freq,
+             np.asarray(p.horizon_ns, np.int64), np.asarray(mean_rows, np.int64), keep_fills,
+             block, fb, num, nan_shares, tot, sums.executed, sums.fees, sums.vs_arrival, sums.last_ns)
+    else:
+        sums = fill_sums(row, f.time_ns, f.shares, f.price, f.fee, prices.arrival, n)
+        # The whole per-fill block only when it is kept; otherwise one chunk's worth, reused.
+        block = np.empty((len(names), nf if keep_fills else min(nf, _CHUNK)))
+        by = _ByOrder(row, n)
+        wv, nan = np.empty(_CHUNK), np.empty(_CHUNK, bool)
+        for lo in range(0, nf, _CHUNK):
+            sl = slice(lo, min(nf, lo + _CHUNK))
+            c = sl.stop - lo
+            blk = block[:, sl] if keep_fills else block[:, :c]
+            per_fill(blk, fb[sl], row[sl], f.time_ns[sl], f.price[sl])
+            w = f.shares[sl]
+            part = by.chunk(sl)
+            by.add(tot, part, w)
+            for j in mean_rows:
+                v = blk[j]
+                np.multiply(w, v, out=wv[:c])
+                if np.isnan(v, out=nan[:c]).any():
+                    by.add(num[j], part, np.where(nan[:c], 0.0, wv[:c]))
+                    by.add(nan_shares[j], part, np.where(nan[:c], w, 0.0))
+                else:
+                    by.add(num[j], part, wv[:c])
+    table = shortfall_table(o, m, k, prices, sums)
 
     # --- per order ---
     executed = table["executed"].to_numpy().astype(np.float64)
     has = executed > 0
     nfills = np.bincount(row, minlength=n)
     abar, _ = m.locate(o.arrival_ns, day)
-    lastt = by.max(f.time_ns, o.arrival_ns)
+    lastt = np.maximum(sums.last_ns, o.arrival_ns)  # no fill precedes its order's arrival (checked)
     # Shares per (order, bar of its session): first and last bar with a fill, and the busiest bar's participation.
     B = m.n_bins
     peak = np.full(n, np.nan)

@@ -1,0 +1,150 @@
+r"""The per-fill TCA metrics and every per-order sum over fills, in one compiled pass.
+
+:func:`fill_loop` does, fill by fill, the float operations of
+:class:`execlab._tca._metrics._PerFill` (the numpy version, which stays the
+reference and the path without numba) in the same order, so every per-fill
+metric is bit for bit the same; and, in the same pass, what the numpy path
+needs separate passes for: the shortfall sums (:class:`execlab._shortfall.FillSums`)
+and the share-weighted sums behind the per-order means.  Sums over an
+order's fills are added in fill order (the numpy path adds chunk subtotals),
+so per-order means can differ from the numpy path in the last bits only.
+
+One pass instead of some sixty numpy passes over 8k-fill chunks: about three
+times faster, and nothing allocated per chunk.  Compiled by numba when it is
+installed (:func:`execlab._compiled.jit`); :func:`execlab._tca._metrics.tca_core`
+chooses.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["fill_loop"]
+
+
+def fill_loop(row, t, px, w, fee,                                  # per fill
+              last, base, opens, close_off, sign, p_arr, arrival_scale, close_mid,  # per order
+              mid_f, spread_f, mid_open_f, mid_close_f, freq,      # per (ticker, bar), flat; bar length in ns
+              horizon_ns, mean_rows, keep,                         # settings
+              block, fb, num, nan_shares, tot,                     # out: per fill, per (metric, order), per order
+              executed, fees, vs_arrival, last_ns):                # out: the shortfall sums, per order
+    """Metrics of every fill into ``block`` (if ``keep``) and ``fb``; sums per order into the rest.
+
+    Per fill ``i`` of order ``r = row[i]`` (rows of ``block`` as
+    :func:`execlab._tca._metrics.tca_core`'s ``names``): the bar ``fb[i]`` (an
+    offset from the session's open, clipped to the session), the bar's mid and
+    spread, ``vs_mid``, ``vs_far_touch``, ``spread_paid``,
+    ``slippage_arrival`` and, per horizon, markout and reversion against the
+    mid at ``t + h`` (interpolated in its bar; ``h < 0``: the close).  Per
+    order: ``tot`` shares, ``num[j]`` shares x metric ``j`` and
+    ``nan_shares[j]`` the shares of fills where metric ``j`` is NaN, for
+    ``j`` in ``mean_rows``; ``executed``, ``fees``, ``vs_arrival`` (shares x
+    (price - arrival price)) and ``last_ns`` (the latest fill time).  The
+    outputs are accumulated into, so the caller zeroes them (``last_ns``:
+    int64 min).
+    """
+    n_h = horizon_ns.shape[0]
+    n_m = 6 + 2 * n_h
+    v = np.empty(n_m)
+    h_bars = np.empty(n_h, np.int64)                               # each horizon in whole bars and the rest
+    h_rem = np.empty(n_h, np.int64)
+    for j in range(n_h):
+        h_bars[j] = horizon_ns[j] // freq
+        h_rem[j] = horizon_ns[j] - h_bars[j] * freq
+    # Fills usually come order by order: while the order stays the same its values and running sums live in
+    # locals, written back when it changes.  Each sum still starts from the order's total so far and adds the
+    # fills in fill order, so the result is the same whatever the grouping.
+    acc = np.zeros(n_m)                                            # the current order's num and nan_shares
+    acc_nan = np.zeros(n_m)
+    r = -1
+    nb1 = b = o_open = co = 0
+    fs = pa = a_scale = c_mid = 0.0
+    s_tot = s_exe = s_fee = s_vsa = 0.0
+    s_last = np.int64(0)
+    for i in range(row.shape[0] + 1):
+        if i == row.shape[0] or row[i] != r:
+            if r >= 0:                                             # write the finished run back
+                tot[r] = s_tot
+                executed[r] = s_exe
+                fees[r] = s_fee
+                vs_arrival[r] = s_vsa
+                last_ns[r] = s_last
+                for jj in range(mean_rows.shape[0]):
+                    j = mean_rows[jj]
+                    num[j, r] = acc[j]
+                    nan_shares[j, r] = acc_nan[j]
+            if i == row.shape[0]:
+                break
+            r = row[i]
+            nb1, b, o_open, co = last[r], base[r], opens[r], close_off[r]
+            fs, pa, a_scale, c_mid = sign[r], p_arr[r], arrival_scale[r], close_mid[r]
+            s_tot, s_exe, s_fee, s_vsa, s_last = tot[r], executed[r], fees[r], vs_arrival[r], last_ns[r]
+            for jj in range(mean_rows.shape[0]):
+                j = mean_rows[jj]
+                acc[j] = num[j, r]
+                acc_nan[j] = nan_shares[j, r]
+        ti = t[i]
+        off = ti - o_open                                          # ns since the open of the fill's session
+        f0 = off // freq
+        rem = off - f0 * freq                                      # in [0, freq)
+        f = f0
+        if f < 0:                                                  # before the open: the first bar
+            f = 0
+        if f > nb1:
+            f = nb1
+        fb[i] = f
+        mid = mid_f[b + f]
+        spr = spread_f[b + f]
+        p = px[i]
+        scale = 1e4 / mid
+        scale = scale * fs                                         # bps of the mid, signed: positive = cost
+        d = p - mid
+        v[0] = mid
+        v[1] = spr
+        v[2] = scale * d                                           # vs_mid_bps
+        v[3] = scale * (d - (fs * spr) * 0.5)                      # vs_far_touch_bps
+        sp = (fs * d + spr * 0.5) / spr                            # spread_paid, S > 0
+        if not spr > 0:
+            sp = np.nan
+        v[4] = sp
+        v[5] = a_scale * (p - pa)                                  # slippage_arrival_bps
+        for j in range(n_h):
+            h = horizon_ns[j]
+            if h < 0:                                              # the close: the last bar's closing mid
+                mh = c_mid
+            else:
+                # Mid at t + h (at most the close): linear in time between the bar's mid_open and mid_close.
+                oh = off + h
+                if oh > co:
+                    oh = co
+                    bh = nb1 + 1                                   # = co // freq: the close is a bar boundary
+                else:
+                    # = oh // freq without a second integer division per horizon (the slowest instruction here)
+                    bh = f0 + h_bars[j] + (1 if rem + h_rem[j] >= freq else 0)
+                if bh < 0:
+                    bh = 0
+                if bh > nb1:
+                    bh = nb1
+                frac = (oh - bh * freq) / freq
+                if frac < 0.0:
+                    frac = 0.0
+                mo = mid_open_f[bh + b]
+                mh = mo + (mid_close_f[bh + b] - mo) * frac
+            v[6 + 2 * j] = scale * (p - mh)                        # markout
+            v[7 + 2 * j] = scale * (mid - mh)                      # reversion
+        if keep:
+            for j in range(n_m):
+                block[j, i] = v[j]
+        x = w[i]
+        s_tot += x
+        for jj in range(mean_rows.shape[0]):
+            j = mean_rows[jj]
+            if np.isnan(v[j]):
+                acc_nan[j] += x
+            else:
+                acc[j] += x * v[j]
+        s_exe += x
+        s_fee += fee[i]
+        s_vsa += x * (p - pa)
+        if ti > s_last:
+            s_last = ti

@@ -1,0 +1,134 @@
+"""The compiled per-fill TCA pass against its numpy reference: the same per-fill metrics bit for bit, the same orders.
+
+``execlab._tca._fill_loop.fill_loop`` repeats, fill by fill, the float operations of the numpy path
+(``_metrics._PerFill``) and adds every per-order sum in the same pass.  These tests run ``tca`` both
+ways on the same input (the numpy path by switching the compiled one off) and compare everything.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import execlab as ex
+from execlab._tca import _metrics, tca
+
+from _four_bars import TZ, make_bars, market, ts
+
+pytest.importorskip("numba")
+
+
+def _both(orders: pd.DataFrame, fills: pd.DataFrame, mkt, **kw):
+    """``tca`` with the compiled pass, then with the numpy path (the compiled one switched off)."""
+    compiled = tca(orders, fills, mkt, **kw)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_metrics, "jit", lambda fn: None)
+        reference = tca(orders, fills, mkt, **kw)
+    return compiled, reference
+
+
+def _same(a, b) -> None:
+    # Per fill: the same operations in the same order, so the same bits.
+    pd.testing.assert_frame_equal(a.fills, b.fills, check_exact=True)
+    # Per order: sums over fills, added fill by fill (compiled) or by chunk subtotals (numpy).
+    pd.testing.assert_frame_equal(a.orders, b.orders, check_exact=False, rtol=1e-12, atol=1e-9)
+    pd.testing.assert_frame_equal(a.rejected, b.rejected)
+
+
+def test_desk_blotter_compiled_equals_numpy():
+    """A SYNTHETIC desk's quarter: brokers, algorithms, many fills per order, fills interleaved across orders."""
+    bars = make_bars(("XYZ", "ABC"))
+    mkt = market(bars, ("XYZ", "ABC"))
+    rng = np.random.default_rng(7)
+    n = 40
+    arrival = ts("15:56") + pd.to_timedelta(rng.integers(0, 180, n), unit="s")
+    orders = pd.DataFrame({"order_id": np.arange(n), "ticker": rng.choice(["XYZ", "ABC"], n),
+                           "side": rng.choice(["BUY", "SELL"], n), "quantity": 10_000,
+                           "decision_time": arrival, "broker": rng.choice(["A", "B"], n)})
+    k = rng.integers(1, 30, n)
+    oi = np.repeat(np.arange(n), k)
+    t = arrival.take(oi) + pd.to_timedelta(rng.integers(0, 240, oi.size), unit="s")
+    t = t.where(t <= ts("16:00"), ts("16:00"))           # up to the close itself
+    perm = rng.permutation(oi.size)                      # fills interleaved across orders
+    fills = pd.DataFrame({"order_id": oi[perm], "time": t.take(perm),
+                          "shares": rng.integers(1, 300, oi.size)[perm],
+                          "price": np.round(100 + rng.normal(0, 0.3, oi.size), 2)[perm],
+                          "fee": rng.uniform(-0.5, 1, oi.size)[perm]})
+    a, b = _both(orders, fills, mkt, markout_horizons=("30s", "1min", "2min", "close"))
+    assert len(a.fills) > 300 and a.orders["n_fills"].sum() == len(a.fills)
+    _same(a, b)
+    sorted_fills = fills.sort_values(["order_id", "time"], kind="stable")   # grouped by order: runs
+    _same(*_both(orders, sorted_fills, mkt, markout_horizons=("30s", "1min", "2min", "close")))
+
+
+def test_zero_spread_bar_gives_nan_spread_paid_both_ways():
+    bars = make_bars()
+    bars.loc[1, "spread"] = 0.0
+    mkt = market(bars)
+    orders = pd.DataFrame({"order_id": [1], "ticker": "XYZ", "side": "BUY", "quantity": [500],
+                           "decision_time": [ts("15:56")]})
+    fills = pd.DataFrame({"order_id": [1, 1], "time": [ts("15:56:10"), ts("15:57:10")], "shares": [200, 300],
+                          "price": [100.0, 100.3]})
+    a, b = _both(orders, fills, mkt)
+    _same(a, b)
+    assert np.isnan(a.fills["spread_paid"].iloc[1]) and not np.isnan(a.fills["spread_paid"].iloc[0])
+    # the order's mean spread_paid leaves the NaN fill out: 200 shares only
+    assert a.orders["spread_paid"].iloc[0] == pytest.approx(a.fills["spread_paid"].iloc[0])
+
+
+def _gappy_market():
+    """The four bars with each bar's opening mid apart from the previous bar's closing mid, so that reading the
+    mid at a bar's edge from the wrong bar shows."""
+    bars = make_bars()
+    bars["mid_open"] = [99.90, 100.14, 100.27, 100.56]
+    return market(bars)
+
+
+def test_a_horizon_ending_on_a_bar_edge_reads_the_next_bar():
+    orders = pd.DataFrame({"order_id": [1], "ticker": "XYZ", "side": "BUY", "quantity": [500],
+                           "decision_time": [ts("15:56")]})
+    fills = pd.DataFrame({"order_id": [1, 1], "time": [ts("15:56:01"), ts("15:56:59.999")], "shares": [200, 300],
+                          "price": [100.0, 100.1]})
+    a, b = _both(orders, fills, _gappy_market(), markout_horizons=("59s", "1ms", "1min"))
+    _same(a, b)
+    # 15:56:01 + 59 s = 15:57:00: bar 1's opening mid, 100.14 (not bar 0's closing 100.10)
+    mid = a.fills["mid"].iloc[0]
+    assert a.fills["markout_59s_bps"].iloc[0] == pytest.approx(1e4 * (100.0 - 100.14) / mid)
+    assert a.fills["markout_1min_bps"].iloc[0] == pytest.approx(1e4 * (100.0 - (100.14 + 0.16 / 60)) / mid)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 239_999), st.integers(1, 500),
+                          st.integers(-300, 300)), min_size=1, max_size=40),
+       st.lists(st.sampled_from(["1ms", "1s", "59s", "1min", "61s", "3min", "10min", "close"]), min_size=1,
+                max_size=5, unique=True))
+def test_random_fills_and_horizons_compiled_equals_numpy(rows, horizons):
+    """Any fill times (bar edges, the close), any horizons (shorter than a bar, past the close), both ways."""
+    mkt = _gappy_market()
+    orders = pd.DataFrame({"order_id": [0, 1, 2], "ticker": "XYZ", "side": ["BUY", "SELL", "BUY"],
+                           "quantity": [10**6] * 3, "decision_time": [ts("15:56")] * 3})
+    fills = pd.DataFrame({"order_id": [r[0] for r in rows],
+                          "time": [ts("15:56") + pd.Timedelta(milliseconds=r[1] // 1000 * 1000 if r[1] % 2 else r[1])
+                                   for r in rows],   # half on whole seconds: t + h often on a bar's edge
+                          "shares": [r[2] for r in rows], "price": [100 + r[3] / 100 for r in rows]})
+    _same(*_both(orders, fills, mkt, markout_horizons=horizons))
+
+
+def test_no_numba_switch_is_honoured(tmp_path):
+    """EXECLAB_NO_NUMBA=1 turns every compiled loop off (read at first use)."""
+    import subprocess
+    import sys
+
+    import os
+
+    code = ("import execlab._compiled as c; from execlab._tca._fill_loop import fill_loop; "
+            "print(c.have_numba(), c.jit(fill_loop) is None)")
+    env = {k: v for k, v in os.environ.items() if k != "EXECLAB_NO_NUMBA"}
+    run = lambda e: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: E731
+                                   check=True, env=e).stdout.split()
+    assert run({**env, "EXECLAB_NO_NUMBA": "1"}) == ["False", "True"]
+    assert run({**env, "EXECLAB_NO_NUMBA": "0"}) == ["True", "False"]
+    assert run(env) == ["True", "False"]
