@@ -3,12 +3,16 @@
 Kernels take clean arrays (int64 shares, float64 fractions) and do no input
 checking: the public functions that call them validate on entry
 (:mod:`execlab._validation`).  Each is a whole-array numpy pass, with no
-Python loop over orders or fills.
+Python loop over orders or fills; cumulative rounding also has a compiled
+one-pass loop, used when numba is installed, with identical results
+(:mod:`execlab._compiled`).
 """
 
 from __future__ import annotations
 
 import numpy as np
+
+from ._compiled import jit
 
 __all__ = ["round_cumulative", "group_cumsum", "group_exclusive_cumsum", "cap_recurrence", "average_cost_path", "interval_sum"]
 
@@ -49,15 +53,24 @@ def round_cumulative(quantity: np.ndarray, cum_fraction: np.ndarray, lot: int) -
     Notes
     -----
     The cumulative target :math:`C_{ij} = q_i c_{ij}` is rounded to lots and
-    differenced.  Whole-lot orders round to the nearest lot (ties to even);
-    orders with an odd-lot remainder round *down*, so the cumulative never
+    differenced.  Whole-lot orders round to the nearest lot (an exact half
+    goes to even with ``lot == 1``, up with larger lots); orders with an odd-lot remainder round *down*, so the cumulative never
     passes ``q``, and the remainder lands in the first bin where the
     cumulative fraction reaches 1 (the last bin, unless a profile ends with
     empty bins).  Either rounding is
     monotone, so children are never negative, and each differs from its ideal
     :math:`q_i (c_{ij} - c_{i,j-1})` by less than one lot (at most one lot
-    for nearest rounding at exact ties).  The loop is over blocks of (at least) 256
-    orders, never over single orders.
+    for nearest rounding at exact ties).
+
+    There are two paths with identical results, bit for bit: a compiled
+    loop that writes each child once (numba, the optional ``fast`` extra;
+    see :mod:`execlab._compiled`), and the numpy reference
+    :func:`_round_cumulative_numpy`, used without numba, with
+    ``EXECLAB_NO_NUMBA=1``, and for inputs outside the compiled loop's types
+    (quantities not int64, fractions not float64) or shapes (fewer profile
+    rows than orders, no bins; the numpy path raises on those).  Both do the same IEEE
+    float64 operations in the same order, round with the same :math:`2^{52}`
+    addition, and difference the same bit patterns.
 
     Guarantees, for inputs as described above:
 
@@ -77,6 +90,86 @@ def round_cumulative(quantity: np.ndarray, cum_fraction: np.ndarray, lot: int) -
            [  2,   3,   3,   2]])
     >>> round_cumulative(np.array([1050]), np.array([0.5, 1.0]), 100)
     array([[500, 550]])
+    """
+    kernel = jit(_round_cumulative_loop)
+    c = np.atleast_2d(cum_fraction)
+    n_orders = quantity.size
+    # The compiled loop reads row i (or row 0 if shared) unchecked: anything it cannot index, or
+    # types it was not written for, goes to the numpy path, which raises or computes as before.
+    if (
+        kernel is None
+        or quantity.dtype != np.int64
+        or quantity.ndim != 1
+        or c.dtype != np.float64
+        or c.ndim != 2
+        or c.shape[1] == 0
+        or (n_orders > 0 and c.shape[0] < (n_orders if c.shape[0] > 1 else 1))
+        or not isinstance(lot, (int, np.integer))
+    ):
+        return _round_cumulative_numpy(quantity, cum_fraction, lot)
+    out = np.empty((n_orders, c.shape[1]), dtype=np.int64)
+    kernel(np.ascontiguousarray(quantity), np.ascontiguousarray(c), int(lot), c.shape[0] > 1, out)
+    return out
+
+
+def _round_cumulative_loop(quantity: np.ndarray, c: np.ndarray, lot: int, per_order: bool, out: np.ndarray) -> None:
+    """One pass of :func:`round_cumulative` into ``out``, order by order (compiled; see :mod:`execlab._compiled`).
+
+    The same float64 operations as :func:`_round_cumulative_numpy`, in the same
+    order, so the two agree bit for bit: ``q_i * c_ij``; for ``lot > 1``
+    ``floor(t / lot + h) * lot`` with ``h`` 0.5, or 0.0 for an odd-lot order
+    (added all the same, as numpy does: it turns -0.0 into 0.0), and ``q_i``
+    itself where an odd-lot order's fraction reaches 1; ``q_i`` in the last bin;
+    then ``+ 2**52`` and the difference of the bit patterns read as int64.
+    Only the row being built is float scratch (a few kB, in cache); each child
+    is written once.
+
+    Parameters
+    ----------
+    quantity : ndarray of int64, shape (orders,)
+    c : ndarray of float64, shape (1, bins) or (rows >= orders, bins)
+        Cumulative fractions, C-contiguous; row 0 is shared unless ``per_order``.
+    lot : int
+    per_order : bool
+        Whether order ``i`` reads row ``i`` of ``c``.
+    out : ndarray of int64, shape (orders, bins)
+        Written in full.
+    """
+    n_orders, n_bins = out.shape
+    magic = 2.0**52
+    row = np.empty(n_bins)
+    # The bit patterns of (t + 2**52): the numpy path's int64 view, not rint, whose results differ
+    # outside [0, 2**52) (a cumulative target below -0.25 shares, say).
+    row_bits = row.view(np.int64)
+    row[0] = magic
+    magic_bits = row_bits[0]
+    for i in range(n_orders):
+        q = np.float64(quantity[i])
+        r = i if per_order else 0
+        if lot > 1:
+            odd = quantity[i] % lot != 0
+            half = 0.0 if odd else 0.5
+            for j in range(n_bins):
+                t = np.floor(q * c[r, j] / lot + half) * lot
+                if odd and c[r, j] >= 1.0:
+                    t = q
+                row[j] = t + magic
+        else:
+            for j in range(n_bins):
+                row[j] = q * c[r, j] + magic
+        row[n_bins - 1] = q + magic  # exact row sums
+        out[i, 0] = row_bits[0] - magic_bits
+        for j in range(1, n_bins):
+            out[i, j] = row_bits[j] - row_bits[j - 1]
+
+
+def _round_cumulative_numpy(quantity: np.ndarray, cum_fraction: np.ndarray, lot: int) -> np.ndarray:
+    """:func:`round_cumulative` in numpy: the reference, and the path without numba.
+
+    Three whole-block passes per cell (multiply, round by the :math:`2^{52}`
+    addition, difference the bit patterns) over blocks of at least 256 orders,
+    never a loop over single orders.  Same parameters and result as
+    :func:`round_cumulative`.
     """
     c = np.atleast_2d(cum_fraction)
     n_orders, n_bins = quantity.size, c.shape[1]

@@ -10,7 +10,9 @@ rounded to a lot and differenced.  Rounding is monotone, so the
 differences are never negative; each bin is within one lot of its ideal
 fractional amount; and the last cumulative value is the parent quantity
 itself, so rows sum exactly.  The kernel is
-:func:`execlab._kernels.round_cumulative`; the schedules live in
+:func:`execlab._kernels.round_cumulative` (a compiled one-pass loop when
+numba is installed, the ``fast`` extra; numpy otherwise, with identical
+results); the schedules live in
 ``_schedule.py`` and Almgren-Chriss in ``_almgren_chriss.py``.
 
 Units: quantities and child orders in shares; ``bin_duration`` is wall-clock

@@ -48,8 +48,10 @@ class ACTrajectory:
         return np.sqrt(self.variance)
 
 
-def _ac_inputs(quantity, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon):
-    X = np.atleast_1d(check_array(quantity, "quantity", ndim=(0, 1), min_val=0))
+def _ac_inputs(quantity, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon, *, quantity_checked=False):
+    # almgren_chriss has already checked its quantities as whole shares (check_quantity, stricter
+    # than the check here), so it says so rather than convert and scan the same array twice.
+    X = quantity if quantity_checked else np.atleast_1d(check_array(quantity, "quantity", ndim=(0, 1), min_val=0))
     n_slices = int(check_scalar(n_slices, "n_slices", min_val=1, integer=True))
     horizon = check_scalar(horizon, "horizon", min_val=0.0, include_min=False)
     tau = horizon / n_slices
@@ -243,7 +245,7 @@ def almgren_chriss(
     q = check_quantity(quantity)
     lot = _check_lot(lot)
     X, N, T, tau, sig, _, _, lam, _, eta_tilde = _ac_inputs(
-        q, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon
+        q, n_slices, horizon, sigma, eta, gamma, risk_aversion, epsilon, quantity_checked=True
     )
     # Only the cumulative fractions C_j / X = 1 - x_j / X are needed (not the holdings in
     # shares, nor the cost and variance): one row per distinct kappa, and a single row

@@ -391,8 +391,9 @@ def twap(quantity: object, n_slices: int, lot: int = 1, bin_duration: object = N
     Notes
     -----
     The ideal child is :math:`q/N` shares per slice.  The cumulative target
-    :math:`C_j = q\,j/N` is rounded to the nearest lot (ties to even; floor
-    for an order that is not a whole number of lots) and differenced,
+    :math:`C_j = q\,j/N` is rounded to the nearest lot (an exact half to even
+    for ``lot=1``, up for larger lots; floor for an order that is not a whole
+    number of lots) and differenced,
     :math:`n_j = \mathrm{round}(C_j) - \mathrm{round}(C_{j-1})`, so slices
     differ from :math:`q/N` by at most one lot and sum exactly to :math:`q`.
 
