@@ -25,9 +25,9 @@ __all__ = ["fill_loop"]
 def fill_loop(row, t, px, w, fee,                                  # per fill
               last, base, opens, close_off, sign, p_arr, arrival_scale, close_mid,  # per order
               mid_f, spread_f, mid_open_f, mid_close_f, freq,      # per (ticker, bar), flat; bar length in ns
-              horizon_ns, mean_rows, keep,                         # settings
+              horizon_ns, mean_rows, keep, n_bins,                 # settings
               block, fb, num, nan_shares, tot,                     # out: per fill, per (metric, order), per order
-              executed, fees, vs_arrival, last_ns):                # out: the shortfall sums, per order
+              executed, fees, vs_arrival, last_ns, grid):          # out: the shortfall sums, per order; per (order, bar)
     """Metrics of every fill into ``block`` (if ``keep``) and ``fb``; sums per order into the rest.
 
     Per fill ``i`` of order ``r = row[i]`` (rows of ``block`` as
@@ -39,9 +39,10 @@ def fill_loop(row, t, px, w, fee,                                  # per fill
     order: ``tot`` shares, ``num[j]`` shares x metric ``j`` and
     ``nan_shares[j]`` the shares of fills where metric ``j`` is NaN, for
     ``j`` in ``mean_rows``; ``executed``, ``fees``, ``vs_arrival`` (shares x
-    (price - arrival price)) and ``last_ns`` (the latest fill time).  The
-    outputs are accumulated into, so the caller zeroes them (``last_ns``:
-    int64 min).
+    (price - arrival price)) and ``last_ns`` (the latest fill time).  Per
+    (order, bar of its session), when ``grid`` is not empty: shares, at
+    ``grid[r * n_bins + fb[i]]``.  The outputs are accumulated into, so the
+    caller zeroes them (``last_ns``: int64 min).
     """
     n_h = horizon_ns.shape[0]
     n_m = 6 + 2 * n_h
@@ -61,6 +62,7 @@ def fill_loop(row, t, px, w, fee,                                  # per fill
     fs = pa = a_scale = c_mid = 0.0
     s_tot = s_exe = s_fee = s_vsa = 0.0
     s_last = np.int64(0)
+    dense = grid.shape[0] > 0
     for i in range(row.shape[0] + 1):
         if i == row.shape[0] or row[i] != r:
             if r >= 0:                                             # write the finished run back
@@ -136,6 +138,8 @@ def fill_loop(row, t, px, w, fee,                                  # per fill
             for j in range(n_m):
                 block[j, i] = v[j]
         x = w[i]
+        if dense:
+            grid[r * n_bins + f] += x
         s_tot += x
         for jj in range(mean_rows.shape[0]):
             j = mean_rows[jj]

@@ -418,16 +418,20 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     tot = np.zeros(n)
     fb = np.empty(nf, np.int64)                    # each fill's bar within its session
     per_fill = _PerFill(o, m, p, prices.arrival, quotes)
+    B = m.n_bins
+    dense = bool(nf) and n * B <= 8 * nf + _GRID_CELLS      # a dense (order x bar) grid of shares; else sort keys
+    grid = None
     loop = jit(fill_loop) if quotes is None else None
     if loop is not None:
         # One compiled pass: the metrics, the shortfall sums and the sums behind the means together.
         block = np.empty((len(names), nf if keep_fills else 0))
         sums = FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))
+        grid = np.zeros(n * B if dense else 0)
         loop(row, f.time_ns, f.price, f.shares, f.fee, per_fill.last, per_fill.base, per_fill.open,
              per_fill.close_off, per_fill.sign, per_fill.p_arr, per_fill.arrival_scale, per_fill.close_mid,
              per_fill.mid, per_fill.spread, per_fill.mid_open, per_fill.mid_close, per_fill.freq,
-             np.asarray(p.horizon_ns, np.int64), np.asarray(mean_rows, np.int64), keep_fills,
-             block, fb, num, nan_shares, tot, sums.executed, sums.fees, sums.vs_arrival, sums.last_ns)
+             np.asarray(p.horizon_ns, np.int64), np.asarray(mean_rows, np.int64), keep_fills, B,
+             block, fb, num, nan_shares, tot, sums.executed, sums.fees, sums.vs_arrival, sums.last_ns, grid)
     else:
         sums = fill_sums(row, f.time_ns, f.shares, f.price, f.fee, prices.arrival, n)
         # The whole per-fill block only when it is kept; otherwise one chunk's worth, reused.
@@ -459,12 +463,13 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     abar, _ = m.locate(o.arrival_ns, day)
     lastt = np.maximum(sums.last_ns, o.arrival_ns)  # no fill precedes its order's arrival (checked)
     # Shares per (order, bar of its session): first and last bar with a fill, and the busiest bar's participation.
-    B = m.n_bins
     peak = np.full(n, np.nan)
     f_first = np.full(n, np.iinfo(np.int64).max, np.int64)
     f_last = np.full(n, -1, np.int64)
-    if nf and n * B <= 8 * nf + _GRID_CELLS:  # dense (order x bar) grid; else sort the (order, bar) keys
-        grid = np.bincount(row * B + fb, weights=f.shares, minlength=n * B).reshape(n, B)
+    if dense:
+        if grid is None:
+            grid = np.bincount(row * B + fb, weights=f.shares, minlength=n * B)
+        grid = grid.reshape(n, B)
         hit = grid > 0
         any_hit = hit.any(axis=1)
         f_first = np.where(any_hit, first + hit.argmax(axis=1), f_first)
