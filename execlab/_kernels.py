@@ -426,8 +426,14 @@ def interval_sum(values: np.ndarray, code: np.ndarray, b0: np.ndarray, b1: np.nd
     flat = np.concatenate([values, np.zeros((k, 1))], axis=1).ravel()
     start = code * (t + 1) + b0
     stop = code * (t + 1) + b1 + 1
-    idx = np.empty(2 * len(start), dtype=np.int64)
-    idx[0::2], idx[1::2] = start, stop
-    if len(idx) == 0:
+    if len(start) == 0:
         return np.zeros(0)
-    return np.add.reduceat(flat, idx)[0::2]
+    # reduceat also sums each gap from one interval's stop to the next one's start (the odd slots,
+    # thrown away); in start order those gaps add up to at most the array once, in input order they
+    # can span it for every order.
+    order = np.argsort(start, kind="stable")
+    idx = np.empty(2 * len(start), dtype=np.int64)
+    idx[0::2], idx[1::2] = start[order], stop[order]
+    out = np.empty(len(start))
+    out[order] = np.add.reduceat(flat, idx)[0::2]
+    return out
