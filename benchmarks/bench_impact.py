@@ -9,9 +9,9 @@ For each model, in one run, medians of ``REPEAT`` interleaved rounds:
   ``side`` as text ("BUY"/"SELL", pandas 3 ``str`` dtype): validation of every
   column, side parsing, the statsmodels fit and its robust covariance.
 * ``numeric side``: the same frame with ``side`` as +1/-1 integers, i.e. without
-  the cost of reading 1,000,000 Python strings (about 30 ms, two vectorised
-  equality passes; a ``category`` side costs about as little as a numeric one).
-  Everything else is validated exactly as in the end-to-end run.
+  the cost of reading 1,000,000 text values (a few ms: ``fit_impact`` checks the
+  pyarrow buffers of a ``str`` column directly; a ``category`` side costs about
+  as little).  Everything else is validated exactly as in the end-to-end run.
 
 Ratios read "execlab is N x as fast as lstsq" (lstsq time / execlab time; below 1
 means slower).  The target is execlab within 3x of lstsq (ratio >= 0.33) for the

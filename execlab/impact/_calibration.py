@@ -73,7 +73,8 @@ def _fast_numeric_column(df: pd.DataFrame, column: str, name: str, *, min_val: f
     """:func:`check_numeric_column` with a copy-free clean path for float64/int64 columns.
 
     The clean path checks finiteness and the lower bound with two reductions
-    (NaN propagates into ``min``/``max``) and returns the column's own buffer
+    (NaN propagates into ``min``/``max``; an integer column, always finite as
+    float64, needs only ``min``) and returns the column's own buffer
     for float64 (read-only under copy-on-write); anything else, and any
     failure, goes through :func:`check_numeric_column`, so the checks and
     messages are the same.
@@ -82,7 +83,8 @@ def _fast_numeric_column(df: pd.DataFrame, column: str, name: str, *, min_val: f
     if isinstance(col.dtype, np.dtype) and col.dtype.kind in "fiu":
         arr = col.to_numpy(dtype=np.float64)
         if arr.size:
-            lo, hi = arr.min(), arr.max()
+            lo = arr.min()
+            hi = arr.max() if col.dtype.kind == "f" else lo
             ok = np.isfinite(lo) and np.isfinite(hi)
             if ok and min_val is not None:
                 ok = lo >= min_val if include_min else lo > min_val
@@ -106,6 +108,10 @@ def _execution_arrays(executions: pd.DataFrame, need_duration: bool, name: str =
     check_frame(executions, name, ["quantity", "daily_volume", "sigma"])
     out = {}
     out["quantity"] = _fast_numeric_column(executions, "quantity", name, min_val=0.0, include_min=False)
+    # An integer column is converted to float64, so its array is ours to overwrite (with Q/V); a float64
+    # one may be the frame's own buffer.
+    dtype = executions["quantity"].dtype
+    out["quantity_is_copy"] = isinstance(dtype, np.dtype) and dtype.kind in "iu"
     out["daily_volume"] = _fast_numeric_column(executions, "daily_volume", name, min_val=0.0, include_min=False)
     out["sigma"] = _fast_numeric_column(executions, "sigma", name, min_val=0.0, include_min=False)
     has_prices = "arrival_price" in executions.columns and "avg_price" in executions.columns
@@ -115,7 +121,7 @@ def _execution_arrays(executions: pd.DataFrame, need_duration: bool, name: str =
         avg = _fast_numeric_column(executions, "avg_price", name, min_val=0.0, include_min=False)
         cost = avg - arrival
         cost /= arrival
-        cost *= _side_sign(executions["side"], name)
+        cost *= _side_signs(executions["side"], name)
         out["cost"] = cost
     elif "shortfall_bps" in executions.columns:
         out["cost"] = _fast_numeric_column(executions, "shortfall_bps", name) / 1e4
@@ -131,26 +137,161 @@ def _execution_arrays(executions: pd.DataFrame, need_duration: bool, name: str =
     return out
 
 
-def _median(a: np.ndarray) -> float:
-    """Median of a finite 1-D array: one single-pivot partition (``np.median``
-    partitions around two pivots and checks for NaN; a few times slower)."""
-    k = a.size // 2
-    p = np.partition(a, k)
-    return float(p[k]) if a.size % 2 else 0.5 * (float(p[k]) + float(p[:k].max()))
+def _constant(a: np.ndarray) -> bool:
+    """``np.ptp(a) == 0``, without its two passes when two of the first values already differ.
 
-
-def _side_sign(side: pd.Series, name: str) -> np.ndarray:
-    """+1 for "BUY" / +1, -1 for "SELL" / -1, int64 (:func:`execlab._orders.side_to_sign`).
-
-    A pandas string column (pandas 3's default ``str``, backed by pyarrow) is
-    handed over as a categorical: encoding it is one pass in pyarrow, and
-    ``side_to_sign`` then reads only the categories, where it would turn a
-    million strings into Python objects (0.5 s on the benchmark's million
-    rows, against about 0.07 s).  The values, errors and messages are the same.
+    Two values that compare unequal make ``ptp`` non-zero: either one is NaN
+    (``ptp`` is NaN) or the maximum exceeds the minimum.
     """
-    if isinstance(side.dtype, pd.StringDtype):
+    head = a[:16]  # costs, say, differ within the first few values
+    if (head != head[0]).any():
+        return False
+    return bool(np.ptp(a) == 0)
+
+
+#: Points of the sample that brackets the median of a large array (see :func:`_median`), and how many
+#: ranks either side of the sample's median the bracket reaches (about 6 standard errors).
+_MEDIAN_SAMPLE, _MEDIAN_MARGIN = 10_000, 300
+
+
+def _median(a: np.ndarray) -> float:
+    """Median of a finite 1-D array, exactly: a single-pivot partition (``np.median``
+    partitions around two pivots and checks for NaN; a few times slower).
+
+    A large array is not partitioned whole, which would copy it: an evenly
+    spaced sample brackets the median between two of its order statistics
+    ``lo <= hi``, and only the values in ``[lo, hi]`` (about 6 per cent) are
+    copied and partitioned, at the rank the median has among them (the
+    number of values below ``lo`` is counted).  When the bracket misses
+    (the sample is unlike the whole, e.g. a periodic order), the whole array
+    is partitioned.  Either way the result is the same order statistic(s).
+    """
+    n = a.size
+    k = n // 2
+    if n >= 20 * _MEDIAN_SAMPLE:
+        sample = a[:: n // _MEDIAN_SAMPLE]
+        j = sample.size // 2
+        q = np.partition(sample, [j - _MEDIAN_MARGIN, j + _MEDIAN_MARGIN])
+        lo, hi = q[j - _MEDIAN_MARGIN], q[j + _MEDIAN_MARGIN]
+        below = a < lo
+        inside = a <= hi
+        inside &= ~below
+        r = k - np.count_nonzero(below)  # the rank of order statistic k among the values inside
+        vals = a[inside]
+        if 1 <= r < vals.size:
+            p = np.partition(vals, r)
+            return float(p[r]) if n % 2 else 0.5 * (float(p[r]) + float(p[:r].max()))
+    p = np.partition(a, k)
+    return float(p[k]) if n % 2 else 0.5 * (float(p[k]) + float(p[:k].max()))
+
+
+def _side_signs(side: pd.Series, name: str) -> np.ndarray:
+    """+1 for "BUY" / +1 and -1 for "SELL" / -1, in whatever numeric dtype is cheapest to make.
+
+    Accepts exactly what :func:`execlab._orders.side_to_sign` accepts, and any
+    other value raises its ``ValueError`` (naming the row and the value).  The
+    result only multiplies the cost, and a product with +-1 is the same
+    whatever the integer or float dtype of the +-1.  Two layouts are read
+    directly, because they are the ones a million rows come in and the
+    general way costs tens of milliseconds there:
+
+    * a numpy integer or float column: two comparisons, and the column itself
+      is the sign (no copy);
+    * a pandas string column backed by pyarrow (pandas 3's default ``str``):
+      the Arrow offsets and bytes, with no Python string made
+      (:func:`_arrow_signs`).
+
+    Anything else (categorical, object, python-backed strings, nullable
+    integers) and any column with a value that is not a side goes through
+    ``side_to_sign``; a pandas string column is handed to it as a categorical
+    (one encoding pass in pyarrow), so that it reads the few categories
+    instead of a million Python strings.
+    """
+    dtype = side.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        v = side.to_numpy()
+        if ((v == 1) | (v == -1)).all():
+            return v
+    elif isinstance(dtype, pd.StringDtype):
+        if dtype.storage in ("pyarrow", "pyarrow_numpy"):  # the second: pandas 2.x
+            sign = _arrow_signs(side)
+            if sign is not None:
+                return sign
         side = side.astype("category")
     return side_to_sign(side, name, "side")
+
+
+#: The two sides as text.  Each first letter occurs nowhere else in either word, so a check of
+#: what follows every "B" and every "S" byte rejects no valid value.
+_BUY, _SELL = b"BUY", b"SELL"
+#: Rows per block when reading a text side from its Arrow buffers: the temporaries of a block
+#: (about 1 MB) stay in cache and are reused, where whole-column ones would be fresh memory.
+_SIDE_BLOCK = 1 << 16
+
+
+def _arrow_signs(side: pd.Series) -> np.ndarray | None:
+    """+1 (int8) where a pyarrow-backed string column says "BUY", -1 where "SELL"; ``None``
+    when any value is something else or missing (the caller then names it).
+
+    Reads Arrow's offsets and concatenated bytes directly, without making any
+    Python string, a block of rows at a time (:func:`_block_signs`): a few
+    milliseconds per million rows, against about 30 ms to encode the column
+    as a categorical.
+    """
+    import pyarrow as pa
+
+    chunks = side.array.__arrow_array__().chunks
+    out = np.empty(len(side), dtype=np.int8)
+    done = 0
+    for chunk in chunks:
+        n = len(chunk)
+        if n == 0:
+            continue
+        if chunk.null_count or not (pa.types.is_large_string(chunk.type) or pa.types.is_string(chunk.type)):
+            return None
+        _, offsets_buf, data_buf = chunk.buffers()
+        if data_buf is None:
+            return None
+        width = np.dtype(np.int64 if pa.types.is_large_string(chunk.type) else np.int32)
+        offsets = np.frombuffer(offsets_buf, dtype=width, count=n + 1, offset=chunk.offset * width.itemsize)
+        data = np.frombuffer(data_buf, dtype=np.uint8)
+        for lo in range(0, n, _SIDE_BLOCK):
+            hi = min(lo + _SIDE_BLOCK, n)
+            if not _block_signs(offsets[lo:hi + 1], data, out[done + lo:done + hi]):
+                return None
+        done += n
+    return out
+
+
+def _block_signs(offsets: np.ndarray, data: np.ndarray, out: np.ndarray) -> bool:
+    """Write +1 / -1 for the values between ``offsets`` into ``out``; False if one is not "BUY"/"SELL".
+
+    The checks, which together say every value is exactly "BUY" or "SELL":
+
+    1. every value is 3 or 4 bytes long and starts with "B" (3 bytes) or "S"
+       (4 bytes): one gather of the first bytes;
+    2. every "B" byte is followed by "UY" and every "S" byte by "ELL"; the
+       first bytes among them, so the rest of each value is what its first
+       byte and length say.
+    """
+    length = np.diff(offsets)
+    sell = length == len(_SELL)
+    buy = length == len(_BUY)
+    if not (buy | sell).all():
+        return False  # also keeps the gather below inside the bytes
+    first = data.take(offsets[:-1])
+    sell &= first == _SELL[0]
+    buy &= first == _BUY[0]
+    if not (buy | sell).all():
+        return False
+    used = data[int(offsets[0]):int(offsets[-1])]
+    for at, word in ((used == _BUY[0], _BUY), (used == _SELL[0], _SELL)):
+        for k in range(1, len(word)):
+            # Every value ends inside ``used`` (check 1): no start lies in its last k bytes.
+            if (at[:-k] & (used[k:] != word[k])).any():
+                return False
+    np.subtract(buy.view(np.int8), sell.view(np.int8), out=out)  # bools as 0/1 bytes
+    return True
 
 
 def _ols_one_regressor(y: np.ndarray, x: np.ndarray, cov_type: str):
@@ -592,7 +733,7 @@ def fit_impact(
             ``"BUY"``/``"SELL"`` (text or categorical; or +1/-1), arrival
             price and average fill price ($, > 0).  The cost is
             ``side * (avg - arrival) / arrival``.  Reading a million text
-            sides costs tens of milliseconds; a categorical or numeric side
+            sides (pyarrow-backed) costs a few milliseconds; a numeric side
             almost nothing.
         ``shortfall_bps``
             Used instead when the prices are absent: cost in bps, positive = cost.
@@ -739,14 +880,15 @@ def fit_impact(
         raise ValueError(
             f"executions has {n} rows; model {model!r} estimates {k} parameter(s) and needs at least {k + 2} rows."
         )
-    x = arr["quantity"] / arr["daily_volume"]
+    # Q/V into the float64 copy of an integer quantity when there is one: one fresh array fewer.
+    x = np.divide(arr["quantity"], arr["daily_volume"], out=arr["quantity"] if arr["quantity_is_copy"] else None)
     if model != "sqrt" and model != "linear" and np.ptp(np.log(x)) < 1e-12:
         raise ValueError(
             f"quantity / daily_volume is constant ({x[0]:.6g}) in all {n} rows; the exponent cannot be estimated."
         )
     y = arr["cost"]  # a fresh array: cost / sigma in place
     y /= arr["sigma"]
-    if np.ptp(y) == 0:
+    if _constant(y):
         raise ValueError(
             f"executions cost / sigma is the same ({y[0]:.6g}) in all {n} rows; there is no variation to fit."
         )
@@ -820,10 +962,10 @@ def _weakly_identified(fit: ImpactFit) -> dict:
     > 0.3; coefficient: |t| < 3) get a profile interval here, so a fit on
     plenty of data pays nothing for the check.
     """
-    n = fit.nobs
-    theta, bse = fit.params.to_numpy(), fit.bse.to_numpy()
     if fit.kind in ("sqrt", "linear"):
         return {}
+    n = fit.nobs
+    theta, bse = fit.params.to_numpy(), fit.bse.to_numpy()
     exp_i = 1 if fit.kind == "power" else 2
     edge = fit.edge
     todo = [i for i in range(theta.size) if edge or (i == exp_i and not 2 * 1.96 * bse[i] <= 0.3)
