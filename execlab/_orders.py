@@ -765,8 +765,9 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
             dup[np.flatnonzero(ok)] = key.duplicated(keep="first").to_numpy()
             rules.check(dup, "duplicate fill_id")
     # Overfill: only the orders whose accepted fills add up to more than their quantity are looked at fill by fill.
-    ok = np.flatnonzero(rules.ok()) if reject else None
-    o_row, o_sh = (row, shares) if ok is None or len(ok) == n else (row[ok], shares[ok])
+    ok_mask = rules.ok() if reject else None
+    ok = None if ok_mask is None or ok_mask.all() else np.flatnonzero(ok_mask)  # None: every row
+    o_row, o_sh = (row, shares) if ok is None else (row[ok], shares[ok])
     executed = np.bincount(o_row, weights=o_sh, minlength=len(orders)) if len(o_row) else np.zeros(len(orders))
     over = executed > orders.quantity
     if over.any():
@@ -774,7 +775,7 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
             pos = int(np.flatnonzero(over)[0])
             raise ValueError(f"{name} for order_id {show(orders.order_id[pos])} total {int(executed[pos])} shares, more "
                              f"than its quantity {orders.quantity[pos]}.")
-        sel = ok[over[row[ok]]]
+        sel = np.flatnonzero(over[row]) if ok is None else ok[over[row[ok]]]
         srt = np.lexsort((sel, t[sel], row[sel]))  # by order, then time, then input row
         s_row = row[sel][srt]
         cum = _group_cumsum(shares[sel][srt], s_row)
