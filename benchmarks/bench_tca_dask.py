@@ -148,7 +148,8 @@ def _peak_rss_mb() -> float:
 def _write_floor(out: Path, scratch: Path, cores: int) -> float:
     """Seconds pyarrow takes to write the per-fill tables of the last ``fills_out`` run again, on ``cores`` threads.
 
-    The files are read back untimed, a batch of ``cores`` at a time, and written (pyarrow's default settings) to
+    The files are read back untimed, a batch of ``cores`` at a time, and written (with the per-column encodings the
+    TCA writes them with: dictionary and snappy where values repeat, plain floats elsewhere) to
     ``scratch`` by one thread each (pyarrow writes without the GIL), timed; the disk is synced afterwards, untimed,
     as after the TCA run.  The floor of the per-fill output: the TCA run that writes it is measured against
     reading the input plus this.
@@ -165,12 +166,20 @@ def _write_floor(out: Path, scratch: Path, cores: int) -> float:
         for i in range(0, len(files), cores):
             batch = [(pq.read_table(p), scratch / p.name) for p in files[i:i + cores]]
             t0 = time.perf_counter()
-            list(pool.map(lambda a: pq.write_table(*a), batch))
+            list(pool.map(lambda a: pq.write_table(*a, **_options(a[0])), batch))
             spent += time.perf_counter() - t0
             del batch
     os.sync()
     shutil.rmtree(scratch, ignore_errors=True)
     return spent
+
+
+def _options(table) -> dict:
+    """The parquet settings execlab writes a per-fill table with (the strongest write baseline: the same bytes)."""
+    from execlab._tca._metrics import FillTable
+
+    metrics = [c for c in table.column_names if c in ("mid", "spread") or c.endswith("_bps") or c == "spread_paid"]
+    return FillTable.parquet_options(table.column_names, metrics)
 
 
 def _warm() -> None:

@@ -271,10 +271,15 @@ class FillTable:
         # pandas' own schema notes for the whole table, so that it reads back with the in-memory path's types
         empty = pd.concat([front.iloc[:0], pd.DataFrame(np.empty((0, len(self.names))), columns=self.names)], axis=1)
         table = table.replace_schema_metadata(pa.Schema.from_pandas(empty, preserve_index=False).metadata)
-        repeats = [c for c in self.front if c not in ("fill_id", "time", "price")] + ["mid", "spread"]
-        keys = [c for c in ("fill_id", "order_id", "ticker", "side", "session", "time") if c in self.front]
-        pq.write_table(table, str(path), use_dictionary=repeats, write_statistics=keys,
-                       compression={c: "snappy" if c in repeats else "none" for c in table.column_names})
+        pq.write_table(table, str(path), **self.parquet_options(table.column_names, self.names))
+
+    @staticmethod
+    def parquet_options(columns: list, metrics: list) -> dict:
+        """``pyarrow.parquet.write_table`` settings of a per-fill table with these columns (``metrics``: the float ones)."""
+        repeats = [c for c in columns if c not in ("fill_id", "time", "price") and c not in metrics] + ["mid", "spread"]
+        keys = [c for c in ("fill_id", "order_id", "ticker", "side", "session", "time") if c in columns]
+        return {"use_dictionary": repeats, "write_statistics": keys,
+                "compression": {c: "snappy" if c in repeats else "none" for c in columns}}
 
 
 _CHUNK = 1 << 13
