@@ -57,6 +57,39 @@ def _codes(states: object, n: int) -> np.ndarray:
     return out
 
 
+class _Grown:
+    """A per-order array of :class:`OrderBook` kept in a buffer with spare room; reading it gives ``len(book)`` entries.
+
+    Appending doubles the buffer when it is full, so adding orders costs in
+    proportion to the orders added, not to the book.  Reads are views (writes
+    through them land in the buffer); assigning replaces the buffer.
+    """
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.key = "_buffer" + name
+
+    def __get__(self, book: "OrderBook | None", owner: type | None = None) -> np.ndarray:
+        if book is None:
+            return self  # type: ignore[return-value]
+        return getattr(book, self.key)[: book._n]
+
+    def __set__(self, book: "OrderBook", value: np.ndarray) -> None:
+        setattr(book, self.key, np.asarray(value))
+
+    @staticmethod
+    def append(book: "OrderBook", name: str, new: object, n: int) -> None:
+        """Write ``n`` new entries (an array, or one value for all) after the book's ``len(book)`` ones."""
+        key = "_buffer" + name
+        buf = getattr(book, key)
+        used, need = book._n, book._n + n
+        if need > len(buf):
+            grown = np.empty(max(need, 2 * len(buf), 1024), dtype=buf.dtype)
+            grown[:used] = buf[:used]
+            buf = grown
+            setattr(book, key, buf)
+        buf[used:need] = new
+
+
 class OrderBook:
     """Parent and child orders with states and a transition history.
 
@@ -75,11 +108,20 @@ class OrderBook:
     ['PARTIALLY_FILLED']
     """
 
+    # Per-order arrays, each backed by a buffer with spare room: adding a session's orders writes them
+    # at the end instead of copying the whole book (which made each session cost more than the last).
+    _quantity = _Grown()
+    _state = _Grown()
+    _filled = _Grown()
+    _updated = _Grown()
+    _reason = _Grown()
+    _kind = _Grown()
+
     def __init__(self) -> None:
+        self._n = 0
         self._static: list[pd.DataFrame] = []
         self._starts: list[int] = []  # first order id of each static chunk
         self._quantity = np.zeros(0, dtype=np.int64)
-        self._n = 0
         self._state = np.zeros(0, dtype=np.int8)
         self._filled = np.zeros(0, dtype=np.int64)
         self._updated = np.zeros(0, dtype=np.int64)  # ns
@@ -126,13 +168,10 @@ class OrderBook:
         static = pd.DataFrame(cols)
         self._static.append(static)
         self._starts.append(self._n)
-        self._kind = np.concatenate([self._kind, np.full(n, kind, dtype=object)])
-        self._quantity = np.concatenate([self._quantity, to_int64(static["quantity"].to_numpy(), "orders column 'quantity'",
-                                                                  index_name="row")])
-        self._state = np.concatenate([self._state, np.zeros(n, np.int8)])
-        self._filled = np.concatenate([self._filled, np.zeros(n, np.int64)])
-        self._updated = np.concatenate([self._updated, ns])
-        self._reason = np.concatenate([self._reason, np.full(n, "created", dtype=object)])
+        quantity = to_int64(static["quantity"].to_numpy(), "orders column 'quantity'", index_name="row")
+        for name, new in (("_kind", kind), ("_quantity", quantity), ("_state", 0), ("_filled", 0), ("_updated", ns),
+                          ("_reason", "created")):
+            _Grown.append(self, name, new, n)
         self._hist.append({"time": ns, "order_id": ids, "from": np.full(n, -1, np.int8),
                            "to": np.zeros(n, np.int8), "filled": np.zeros(n, np.int64),
                            "reason": np.full(n, "created", dtype=object)})
