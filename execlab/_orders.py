@@ -657,7 +657,8 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
                                     precede its order"           decision: the order was not out yet
     time after end_time             raises                       "after the order's end" (an end
                                                                  before the close)
-    time after the close            (market)                     "after the close"
+    time at or after the close      (market)                     "after the close" (a session is
+                                                                 [open, close), as for shortfall)
     fill_id repeated in a session   not checked                  "duplicate fill_id" (FIX execution
                                                                  ids are unique within a day)
     fills past the quantity         raises, naming the order     "overfill": in time order (input
@@ -744,11 +745,17 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
                               f"{stamp(orders.arrival_ns, row[i])} of order_id {show(orders.order_id[row[i]])}; a fill "
                               "cannot precede its order.")
         if orders.end_ns is not None:  # reject mode: always (the given end, or the close)
-            late = t > orders.end_ns[r]
+            end = orders.end_ns[r]
+            late = t > end
             after_close = np.zeros(n, bool)
+            if reject:
+                # A session is [open, close), as for shortfall: a fill stamped at the close itself is after it.
+                at_end = np.flatnonzero(t == end)
+                if len(at_end):
+                    late[at_end] = end[at_end] >= orders.close_ns[r[at_end]]
             if reject and late.any():
                 i = np.flatnonzero(late)
-                after_close[i] = t[i] > orders.close_ns[r[i]]
+                after_close[i] = t[i] >= orders.close_ns[r[i]]
                 late[i] = orders.end_ns[r[i]] < orders.close_ns[r[i]]  # an end at the close: "after the close"
             rules.check(late, "after the order's end",
                         lambda i: f"{name} column 'time' has {stamp(t, i)} at row {show(idx[i])}, after the end_time "

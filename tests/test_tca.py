@@ -444,3 +444,18 @@ def test_no_accepted_order_is_an_error_that_points_at_the_rejected_rows():
     with pytest.raises(ValueError, match=r"no order passed the checks; see the rejected rows: "
                                          r"execlab\._tca\.check_executions\(orders, fills, market\)\[2\]\."):
         tca(o.assign(side="HOLD"), f, market())
+
+
+def test_a_fill_at_the_close_is_after_it_for_tca_and_shortfall():
+    """Sessions are [open, close): TCA rejects a fill stamped at the close itself, shortfall refuses it, alike."""
+    orders = pd.DataFrame({"order_id": [1, 2], "ticker": "XYZ", "side": "BUY", "quantity": [500, 500],
+                           "decision_time": [ts("15:56")] * 2, "end_time": [ts("16:00"), ts("15:59")]})
+    fills = pd.DataFrame({"order_id": [1, 1, 2], "time": [ts("15:57"), ts("16:00"), ts("15:59")],
+                          "shares": [100, 100, 100], "price": [100.2, 100.7, 100.6]})
+    res = tca(orders, fills, market())
+    assert res.rejected[["order_id", "reason"]].values.tolist() == [[1, "after the close"]]
+    assert res.orders["executed"].tolist() == [100, 100]   # a fill at an end_time before the close is inside it
+    with pytest.raises(ValueError, match="after the close of its session"):
+        ex.shortfall(orders, fills, market())
+    kept = fills.drop(index=1)
+    assert res.orders["is_bps"].to_numpy() == pytest.approx(ex.shortfall(orders, kept, market())["is_bps"].to_numpy())

@@ -13,12 +13,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import execlab as ex
+from execlab._compiled import have_numba
 from execlab._tca import _metrics, tca
 
-from _four_bars import TZ, make_bars, market, ts
+from _four_bars import make_bars, market, ts
 
-pytest.importorskip("numba")
+if not have_numba():  # without the compiled pass both runs below would take the numpy path
+    pytest.skip("numba is not installed or EXECLAB_NO_NUMBA is set", allow_module_level=True)
 
 
 def _both(orders: pd.DataFrame, fills: pd.DataFrame, mkt, **kw):
@@ -51,7 +52,7 @@ def test_desk_blotter_compiled_equals_numpy():
     k = rng.integers(1, 30, n)
     oi = np.repeat(np.arange(n), k)
     t = arrival.take(oi) + pd.to_timedelta(rng.integers(0, 240, oi.size), unit="s")
-    t = t.where(t <= ts("16:00"), ts("16:00"))           # up to the close itself
+    t = t.where(t <= ts("16:00"), ts("16:00"))           # some at the close itself: rejected, both ways alike
     perm = rng.permutation(oi.size)                      # fills interleaved across orders
     fills = pd.DataFrame({"order_id": oi[perm], "time": t.take(perm),
                           "shares": rng.integers(1, 300, oi.size)[perm],
@@ -62,6 +63,24 @@ def test_desk_blotter_compiled_equals_numpy():
     _same(a, b)
     sorted_fills = fills.sort_values(["order_id", "time"], kind="stable")   # grouped by order: runs
     _same(*_both(orders, sorted_fills, mkt, markout_horizons=("30s", "1min", "2min", "close")))
+    # per-order results only (the Dask path's setting): no per-fill block, the same orders
+    a, b = _both(orders, fills, mkt, keep_fills=False)
+    assert a.fills is None and b.fills is None
+    pd.testing.assert_frame_equal(a.orders, b.orders, check_exact=False, rtol=1e-12, atol=1e-9)
+
+
+def test_sparse_order_bar_keys_and_fills_before_the_open(monkeypatch):
+    """The (order, bar) shares by sorted keys instead of a dense grid; an order that arrives before the open."""
+    monkeypatch.setattr(_metrics, "_GRID_CELLS", -10**9)
+    mkt = _gappy_market()
+    orders = pd.DataFrame({"order_id": [1, 2], "ticker": "XYZ", "side": ["BUY", "SELL"], "quantity": [900, 900],
+                           "decision_time": [ts("15:50"), ts("15:56:30")]})
+    fills = pd.DataFrame({"order_id": [1, 2, 1, 2, 1], "shares": [100, 200, 300, 100, 200],
+                          "time": [ts("15:55"), ts("15:57"), ts("15:56:10"), ts("15:59:59"), ts("15:58")],
+                          "price": [99.9, 100.2, 100.0, 100.7, 100.4]})
+    a, b = _both(orders, fills, mkt, markout_horizons=("1min", "5min", "close"))
+    _same(a, b)
+    assert a.rejected.empty and a.fills["mid"].iloc[0] == 100.00     # 15:55, before the open: the first bar
 
 
 def test_zero_spread_bar_gives_nan_spread_paid_both_ways():
@@ -115,20 +134,3 @@ def test_random_fills_and_horizons_compiled_equals_numpy(rows, horizons):
                                    for r in rows],   # half on whole seconds: t + h often on a bar's edge
                           "shares": [r[2] for r in rows], "price": [100 + r[3] / 100 for r in rows]})
     _same(*_both(orders, fills, mkt, markout_horizons=horizons))
-
-
-def test_no_numba_switch_is_honoured(tmp_path):
-    """EXECLAB_NO_NUMBA=1 turns every compiled loop off (read at first use)."""
-    import subprocess
-    import sys
-
-    import os
-
-    code = ("import execlab._compiled as c; from execlab._tca._fill_loop import fill_loop; "
-            "print(c.have_numba(), c.jit(fill_loop) is None)")
-    env = {k: v for k, v in os.environ.items() if k != "EXECLAB_NO_NUMBA"}
-    run = lambda e: subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,  # noqa: E731
-                                   check=True, env=e).stdout.split()
-    assert run({**env, "EXECLAB_NO_NUMBA": "1"}) == ["False", "True"]
-    assert run({**env, "EXECLAB_NO_NUMBA": "0"}) == ["True", "False"]
-    assert run(env) == ["True", "False"]

@@ -9,8 +9,8 @@ and the share-weighted sums behind the per-order means.  Sums over an
 order's fills are added in fill order (the numpy path adds chunk subtotals),
 so per-order means can differ from the numpy path in the last bits only.
 
-One pass instead of some sixty numpy passes over 8k-fill chunks: about three
-times faster, and nothing allocated per chunk.  Compiled by numba when it is
+One pass instead of some sixty numpy passes over 8k-fill chunks, and nothing
+allocated per chunk.  Compiled by numba when it is
 installed (:func:`execlab._compiled.jit`); :func:`execlab._tca._metrics.tca_core`
 chooses.
 """

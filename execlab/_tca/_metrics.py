@@ -197,9 +197,6 @@ class _ByOrder:
     def __init__(self, row: np.ndarray, n: int) -> None:
         self.row, self.n = row, n
         self.runs = len(row) > 0 and bool((row[1:] >= row[:-1]).all())
-        if self.runs:
-            self.starts = np.flatnonzero(np.r_[True, row[1:] != row[:-1]])
-            self.owner = row[self.starts]
 
     def chunk(self, sl: slice) -> tuple:
         """The orders of the fills ``sl``, and their runs when the fills come grouped by order."""
@@ -217,14 +214,6 @@ class _ByOrder:
             acc[owners] += np.add.reduceat(x, starts)  # an order is one run of a chunk
         else:
             np.add.at(acc, r, x)
-
-    def max(self, x: np.ndarray, initial: np.ndarray) -> np.ndarray:
-        out = initial.copy()
-        if self.runs:
-            out[self.owner] = np.maximum(out[self.owner], np.maximum.reduceat(x, self.starts))
-        elif len(x):
-            np.maximum.at(out, self.row, x)
-        return out
 
 
 @dataclass
@@ -401,10 +390,14 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
              quotes: QuoteBook | None = None, keep_fills: bool = True) -> tuple[pd.DataFrame, FillTable | None]:
     """Per-order table and per-fill columns for checked orders and fills (every fill belongs to one of ``o``).
 
-    Linear in fills: the per-fill metrics are array passes over chunks of
-    fills (:class:`_PerFill`), the per-order ones sums over the fills of
-    each order (:class:`_ByOrder`) or over its bars.  Without ``keep_fills``
-    the per-fill table is not assembled (the per-order means are the same).
+    Linear in fills.  With numba and the bars' quotes, one compiled pass
+    (:func:`execlab._tca._fill_loop.fill_loop`) gives every per-fill metric
+    and every per-order sum over fills; otherwise (no numba, or the user's own
+    quotes) array passes over chunks of fills (:class:`_PerFill`) with sums
+    per order (:class:`_ByOrder`), the reference the compiled pass is tested
+    against.  Per-order values from bars are sums over the order's bars.
+    Without ``keep_fills`` the per-fill table is not assembled (the per-order
+    means are the same).
     """
     tz = m.tz
     n, nf = len(o), len(f)
@@ -487,13 +480,13 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
         key = row * B + fb
         srt = np.argsort(key, kind="stable")
         uk, first_pos = np.unique(key[srt], return_index=True)
-        sums = np.add.reduceat(f.shares[srt], first_pos)
+        bar_shares = np.add.reduceat(f.shares[srt], first_pos)
         ur, ub = uk // B, uk % B
         np.minimum.at(f_first, ur, first[ur] + ub)
         np.maximum.at(f_last, ur, first[ur] + ub)
         bv = m.flat("volume").ravel()[base[ur] + ub]
         with np.errstate(invalid="ignore", divide="ignore"):
-            bp = np.where(bv > 0, sums / np.where(bv > 0, bv, 1.0), np.nan)
+            bp = np.where(bv > 0, bar_shares / np.where(bv > 0, bv, 1.0), np.nan)
         np.fmax.at(peak, ur, bp)
     b0 = np.where(has, np.minimum(abar, f_first), abar)
     b1 = np.where(has, np.maximum(f_last, b0), b0)

@@ -147,7 +147,8 @@ def tca(
     **Rows left out.**  Bad rows are never dropped silently: they go to
     ``result.rejected`` with the reason (:data:`execlab._tca.REASONS`): fills
     before the order's arrival (even when after its decision), after its
-    ``end_time`` or after the close, a fill ticker other than the order's,
+    ``end_time`` or at or after the close (a session is [open, close), as
+    for :func:`execlab.shortfall`), a fill ticker other than the order's,
     overfills (in time order, the fills that take an order past its
     quantity), unknown order ids, duplicate fill ids (FIX execution ids are
     unique within a day, so a repeat the same session), shares that are not
@@ -159,8 +160,10 @@ def tca(
     say where post-trade differs from :func:`execlab.shortfall`: a 0-share
     fill, for one, is rejected here and accepted there).
 
-    **Scale.**  The work is linear in fills: one pass of array operations
-    over chunks of fills, sums per order, no per-order Python.  A Dask
+    **Scale.**  The work is linear in fills: one compiled pass over the
+    fills when numba is installed (the ``fast`` extra), array passes over
+    chunks of fills otherwise (same results), sums per order, no per-order
+    Python.  A Dask
     DataFrame of 100 million fills runs partition by partition on a
     ``distributed`` cluster (``benchmarks/bench_tca_dask.py`` times it
     against reading the same columns); ``fills_out`` writes the per-fill

@@ -39,11 +39,10 @@ def kernel():
     """
     global _COMPILED
     if _COMPILED is None:
-        try:
-            import numba
-        except ImportError:  # pragma: no cover - the replay extra is not installed
+        if not have_numba():  # no numba, or EXECLAB_NO_NUMBA set: the same loop as plain Python
             _COMPILED = replay_orders
             return _COMPILED
+        import numba
         g = globals()
         for name in _HELPERS:
             if not hasattr(g[name], "py_func"):
@@ -53,12 +52,10 @@ def kernel():
 
 
 def have_numba() -> bool:
-    """Whether the compiled loop is available (the ``replay`` extra)."""
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    """Whether the compiled loop is in use (the ``replay`` extra installed, ``EXECLAB_NO_NUMBA`` not set)."""
+    from .._compiled import have_numba as compiled
+
+    return compiled()
 
 # Queue models (the ``model`` argument).
 TOUCH, RISK_AVERSE, PROBABILISTIC, L3_FIFO, PROBABILISTIC_DRAWN = 0, 1, 2, 3, 4
