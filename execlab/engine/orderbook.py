@@ -127,6 +127,7 @@ class OrderBook:
         self._updated = np.zeros(0, dtype=np.int64)  # ns
         self._reason = np.zeros(0, dtype=object)
         self._hist: list[dict[str, np.ndarray]] = []
+        self._hist_max: list[int] = []  # largest order id of each batch in _hist, filled in as read
         self._tz = None
         self._cache: dict[str, pd.DataFrame] = {}
         # Kept up to date as orders and transitions are added, so a read of the whole book
@@ -302,6 +303,7 @@ class OrderBook:
         del self._starts[n_static:]
         self._quantity = quantity
         del self._hist[n_hist:]
+        del self._hist_max[n_hist:]
         self._kind = self._kind[:n]
         if self._hist_cat_len > n_hist:
             self._hist_cat, self._hist_cat_len = None, 0
@@ -328,7 +330,13 @@ class OrderBook:
         return self._cache["static"]
 
     def _times(self, ns: np.ndarray) -> pd.DatetimeIndex:
-        return pd.DatetimeIndex(pd.to_datetime(ns, utc=True)).tz_convert(self._tz or "UTC")
+        ns = np.asarray(ns, dtype=np.int64)
+        if len(ns) == 0:  # keeps the unit pd.to_datetime gives an empty input
+            return pd.DatetimeIndex(pd.to_datetime(ns, utc=True)).tz_convert(self._tz or "UTC")
+        # Epoch nanoseconds read as datetime64 directly: ``pd.to_datetime`` on integers goes through
+        # its per-element object parser, which cost more than the rest of a history read.
+        utc = pd.DatetimeIndex(ns.astype("M8[ns]")).tz_localize("UTC")
+        return utc.tz_convert(self._tz or "UTC")
 
     def _orders(self, kind: str, ids: np.ndarray | None = None) -> pd.DataFrame:
         if ids is None:
@@ -368,31 +376,75 @@ class OrderBook:
     @property
     def history(self) -> pd.DataFrame:
         """Every transition: ``time, order_id, kind, from_status, to_status, filled, reason`` in time order."""
+        if not self._hist:
+            return pd.DataFrame(columns=["time", "order_id", "kind", "from_status", "to_status", "filled", "reason"])
         if "history" not in self._cache:
-            if not self._hist:
-                return pd.DataFrame(columns=["time", "order_id", "kind", "from_status", "to_status", "filled", "reason"])
-            new = self._hist[self._hist_cat_len:]
-            if self._hist_cat is not None:
-                new = [self._hist_cat, *new]
-            cat = {k: np.concatenate([h[k] for h in new]) for k in self._hist[0]} if len(new) > 1 else new[0]
-            self._hist_cat, self._hist_cat_len = cat, len(self._hist)
-            names = np.array(("",) + ORDER_STATES, dtype=object)
-            kind = self._kind
-            h = pd.DataFrame(
-                {
-                    "time": self._times(cat["time"]),
-                    "order_id": cat["order_id"],
-                    "kind": kind[cat["order_id"]],
-                    "from_status": names[cat["from"].astype(np.int64) + 1],
-                    "to_status": names[cat["to"].astype(np.int64) + 1],
-                    "filled": cat["filled"],
-                    "reason": cat["reason"],
-                }
-            )
-            h["from_status"] = h["from_status"].replace("", None)
-            order = np.argsort(cat["time"], kind="stable")
-            self._cache["history"] = h.iloc[order].reset_index(drop=True)
+            self._cache["history"] = self._history_since(0)
         return self._cache["history"].copy()
+
+    def _hist_arrays(self) -> dict[str, np.ndarray]:
+        """Every transition as one set of arrays, in the order they were made."""
+        new = self._hist[self._hist_cat_len:]
+        if self._hist_cat is not None:
+            new = [self._hist_cat, *new]
+        cat = {k: np.concatenate([h[k] for h in new]) for k in self._hist[0]} if len(new) > 1 else new[0]
+        self._hist_cat, self._hist_cat_len = cat, len(self._hist)
+        return cat
+
+    def _history_since(self, first_id: int) -> pd.DataFrame:
+        """The transitions of orders with id >= ``first_id``, as :attr:`history` gives them.
+
+        The same rows as filtering :attr:`history` on ``order_id``, but only
+        those rows are turned into a frame: a run reading its own orders'
+        transitions pays for them, not for the whole book's past.
+        """
+        cols = ["time", "order_id", "kind", "from_status", "to_status", "filled", "reason"]
+        if not self._hist:
+            return pd.DataFrame(columns=cols)
+        if first_id > 0:
+            # Only the batches of transitions that touch these orders, in the order they were made:
+            # a run's own transitions, however many the book has recorded before.
+            # Each batch's largest order id is worked out once (a batch never changes once made), so
+            # finding a run's batches does not re-read every past transition on every call.
+            for h in self._hist[len(self._hist_max):]:
+                self._hist_max.append(int(h["order_id"].max()) if len(h["order_id"]) else -1)
+            hit = [self._hist[i] for i in np.flatnonzero(np.asarray(self._hist_max) >= first_id)]
+            hit = hit or [next((h for h in reversed(self._hist) if len(h["order_id"])), self._hist[-1])]
+            cat = {k: np.concatenate([h[k] for h in hit]) for k in self._hist[0]}
+        else:
+            cat = self._hist_arrays()
+        oid = cat["order_id"]
+        keep = np.flatnonzero(oid >= first_id) if first_id > 0 else np.arange(len(oid))
+        empty = len(keep) == 0
+        if empty and len(oid):  # column types as a non-empty read gives them
+            keep = np.zeros(1, dtype=np.int64)
+        # Time order, ties in the order the transitions were made (a stable sort of the kept rows
+        # keeps the relative order a sort of every row would give them).
+        rows = keep[np.argsort(cat["time"][keep], kind="stable")]
+        oid = oid[rows]
+        # Status and kind columns come from a handful of names: build each name once and take
+        # from it, rather than infer the column type string by string.
+        states = pd.Series(np.array(("",) + ORDER_STATES, dtype=object))
+        from_names = states.replace("", None).array
+        to_names = states.array
+        kinds, kind_code = self._kind_codes(oid)
+        h = pd.DataFrame(
+            {
+                "time": self._times(cat["time"][rows]),
+                "order_id": oid,
+                "kind": kinds.take(kind_code),
+                "from_status": from_names.take(cat["from"][rows].astype(np.int64) + 1),
+                "to_status": to_names.take(cat["to"][rows].astype(np.int64) + 1),
+                "filled": cat["filled"][rows],
+                "reason": pd.Series(cat["reason"][rows]),
+            }
+        )
+        return h.iloc[:0] if empty else h
+
+    def _kind_codes(self, ids: np.ndarray) -> tuple[pd.api.extensions.ExtensionArray, np.ndarray]:
+        """The distinct kinds of orders ``ids`` (typed as a column of them is) and each one's index into them."""
+        code, names = pd.factorize(self._kind[ids], use_na_sentinel=False)
+        return pd.Series(np.asarray(names, dtype=object)).array, code.astype(np.int64)
 
     def __repr__(self) -> str:
         p = self.parents

@@ -269,8 +269,8 @@ def assemble_report(exe, pieces: list[dict], n_book: int) -> ExecutionReport:
                             "shares": pd.Series([], dtype=np.int64), "price": pd.Series([], dtype=float),
                             "fee": pd.Series([], dtype=float)})
     decisions = pd.concat(dec_rows).sort_values("input_row", kind="stable").drop(columns="input_row").reset_index(drop=True)
-    hist = exe.book.history
-    hist = hist[hist["order_id"] >= n_book].reset_index(drop=True)
+    # this run's orders only, read without building the rest of the book's history
+    hist = exe.book._history_since(n_book)
     # portfolio marked to the close of the last day processed
     d = last_day if last_day >= 0 else m.n_sessions - 1
     close_mid = pd.Series(m["mid_close"][:, d, m.day_last[d] - m.day_first[d]], index=m.index)
