@@ -322,7 +322,8 @@ def main() -> None:
         ratios = [r[f"{key}_s"] / f for r, f in zip(rows, floors)]
         print(f"  {label}: x floor " + ", ".join(f"{n:.0e}: {x:.2f}" for n, x in zip(ns, ratios)))
         base = ("pyarrow read of the same columns (the floor)" if key == "orders"
-                else "pyarrow read of the same columns + pyarrow write of the same per-fill tables")
+                else "pyarrow read of the same columns + pyarrow write of the same per-fill tables (the write timed "
+                     "once per size, after the rounds, not interleaved)")
         for r, x, f in zip(rows, ratios, floors):
             record("tca_dask", f"tca on a Dask LocalCluster ({cores} workers), {r['n']:,} fills, {case}",
                    execlab_s=r[f"{key}_s"], baseline=base,

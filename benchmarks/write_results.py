@@ -89,8 +89,10 @@ def scaling_table(rows: list[dict]) -> list[str]:
     out = ["| workload | sizes | time | peak memory | time exponent | memory exponent |", "| --- | --- | --- | --- | --- | --- |"]
     for r in sc:
         out.append(f"| {r['case']} | {' / '.join(f'{n:,}' for n in r['sizes'])} | "
-                   f"{' / '.join(fmt_s(t) for t in r['times'])} | {' / '.join(f'{p:.0f} MiB' for p in r['peaks_mib'])} | "
-                   f"{r['time_exponent']:.2f} | {r['memory_exponent']:.2f} |")
+                   f"{' / '.join(fmt_s(t) for t in r['times'])} | "
+                   f"{' / '.join(f'{p:.0f} MiB' for p in r['peaks_mib']) if r.get('peaks_mib') else 'not measured'} | "
+                   f"{r['time_exponent']:.2f} | "
+                   f"{'' if r.get('memory_exponent') is None else format(r['memory_exponent'], '.2f')} |")
     return out
 
 
@@ -113,7 +115,7 @@ def main() -> int:
         end = text.index("\n## ", start + 1) + 1
         section = ["## Speed", "", "Generated from `make bench` by `benchmarks/write_results.py` (full table and history: "
                    "`benchmarks/RESULTS.md`). Every baseline is the strongest we could write or install, checked to give "
-                   "the same numbers and timed interleaved in the same run; ratios read \"execlab is N x faster\".", "",
+                   "the same numbers and measured in the same run (interleaved, except where a row says not); ratios read \"execlab is N x faster\".", "",
                    f"Machine: {machine_line(rows)}", "", *speed]
         if scaling:
             section += ["", "Scaling (time and peak memory, fitted exponent):", "", *scaling]

@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._kernels import group_cumsum
 from ._validation import check_frame
 
 __all__ = [
@@ -57,7 +58,7 @@ ORDER_REASONS = (
     "missing order_id", "duplicate order_id", "missing ticker", "ticker not in market", "side not BUY/SELL",
     "quantity not a whole number > 0", "decision_time missing", "decision_time in another time zone",
     "arrival_time missing", "arrival_time in another time zone", "arrival before decision",
-    "arrival on a date that is not a session", "arrival after the close",
+    "arrival on a date that is not a session", "arrival after the close", "decision on a date that is not a session",
     "end_time in another time zone", "end_time before arrival",
 )
 
@@ -65,7 +66,7 @@ ORDER_REASONS = (
 FILL_REASONS = (
     "unknown order_id", "order rejected", "time missing", "time in another time zone",
     "ticker differs from the order's", "shares not a whole number > 0", "price not > 0", "fee not finite",
-    "before arrival", "after the order's end", "after the close", "duplicate fill_id", "overfill",
+    "before arrival", "before the open", "after the order's end", "after the close", "duplicate fill_id", "overfill",
 )
 
 _TEXT_KINDS = {"string", "unicode", "bytes"}
@@ -301,7 +302,7 @@ def _not_whole(q: np.ndarray, *, zero_ok: bool, integral: bool = False) -> np.nd
     """Which values are not a whole number of shares (NaN and inf are not); ``integral``: read from integers."""
     with np.errstate(invalid="ignore"):
         ok = (q >= 0) if zero_ok else (q > 0)
-        ok &= q <= _MAX_SHARES
+        ok &= q < _MAX_SHARES  # strict: an int64 above 2**53 rounds to 2**53 on its way to float64
         if not integral:
             ok &= q == np.floor(q)
         return ~ok
@@ -476,7 +477,9 @@ def check_orders(orders: object, *, delay: object = None, name: str = "orders", 
     arrival_time off the zone     accepted (an instant)      "arrival_time in another time zone"
     arrival before decision       raises                     "arrival before decision"
     arrival on no session date    (market)                   "arrival on a date that is not a session"
-    arrival after the close       (market)                   "arrival after the close"
+    arrival at or after the close (market)                   "arrival after the close" (a session is
+                                                             [open, close))
+    decision on no session date   (market; shortfall raises) "decision on a date that is not a session"
     end_time NaT                  raises                     accepted: the horizon ends at the close
     end_time off the zone         accepted (an instant)      "end_time in another time zone"
     end_time before arrival       raises                     "end_time before arrival"
@@ -569,7 +572,10 @@ def check_orders(orders: object, *, delay: object = None, name: str = "orders", 
         day = market.calendar.session_of(arr)
         rules.check(day < 0, "arrival on a date that is not a session")
         close = market.close_ns(np.maximum(day, 0))
-        rules.check(arr > close, "arrival after the close")
+        # A session is [open, close): an order arriving at the close itself has no time left to trade.
+        rules.check(arr >= close, "arrival after the close")
+        # Its decision price is read in the decision's own session, so that must be a session too.
+        rules.check(market.calendar.session_of(dec) < 0, "decision on a date that is not a session")
     end_ns = close
     if has_end:
         rules.check(end_miss, None, lambda i: _nat_message(name, "end_time", idx, i))  # reject: NaT is the close
@@ -655,6 +661,8 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
     fee NaN or inf                  raises                       "fee not finite"
     time before arrival             raises: "a fill cannot       "before arrival", also when after the
                                     precede its order"           decision: the order was not out yet
+    time before the open            (market; shortfall raises)   "before the open" (no bar to measure
+                                                                 it against)
     time after end_time             raises                       "after the order's end" (an end
                                                                  before the close)
     time at or after the close      (market)                     "after the close" (a session is
@@ -744,19 +752,19 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
                     lambda i: f"{name} column 'time' has {stamp(t, i)} at row {show(idx[i])}, before the arrival_time "
                               f"{stamp(orders.arrival_ns, row[i])} of order_id {show(orders.order_id[row[i]])}; a fill "
                               "cannot precede its order.")
+        if reject:
+            # A session is [open, close), as for shortfall: a fill before the open has no bar to be measured
+            # against, a fill stamped at the close itself is after it.
+            first_bar = market.day_first[orders.day[r]]
+            rules.check(t < market.start_ns[first_bar], "before the open")
         if orders.end_ns is not None:  # reject mode: always (the given end, or the close)
             end = orders.end_ns[r]
             late = t > end
             after_close = np.zeros(n, bool)
             if reject:
-                # A session is [open, close), as for shortfall: a fill stamped at the close itself is after it.
-                at_end = np.flatnonzero(t == end)
-                if len(at_end):
-                    late[at_end] = end[at_end] >= orders.close_ns[r[at_end]]
-            if reject and late.any():
-                i = np.flatnonzero(late)
-                after_close[i] = t[i] >= orders.close_ns[r[i]]
-                late[i] = orders.end_ns[r[i]] < orders.close_ns[r[i]]  # an end at the close: "after the close"
+                close = orders.close_ns[r]
+                after_close = t >= close
+                late &= end < close  # past an end at the close: "after the close"
             rules.check(late, "after the order's end",
                         lambda i: f"{name} column 'time' has {stamp(t, i)} at row {show(idx[i])}, after the end_time "
                                   f"{stamp(orders.end_ns, row[i])} of order_id {show(orders.order_id[row[i]])}.")
@@ -785,7 +793,7 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
         sel = np.flatnonzero(over[row]) if ok is None else ok[over[row[ok]]]
         srt = np.lexsort((sel, t[sel], row[sel]))  # by order, then time, then input row
         s_row = row[sel][srt]
-        cum = _group_cumsum(shares[sel][srt], s_row)
+        cum = group_cumsum(shares[sel][srt], s_row)
         mask = np.zeros(n, bool)
         mask[sel[srt]] = cum > orders.quantity[s_row]
         rules.check(mask, "overfill")
@@ -795,12 +803,3 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
     good = None if good_mask.all() else np.flatnonzero(good_mask)
     return Fills(df if good is None else df.iloc[good], _keep(row, good).astype(np.int64, copy=False), _keep(t, good),
                  _keep(shares, good), _keep(price, good), _keep(fee, good), _keep(fill_id, good), rejected)
-
-
-def _group_cumsum(x: np.ndarray, group: np.ndarray) -> np.ndarray:
-    """Cumulative sum within runs of equal ``group`` (``group`` sorted)."""
-    c = np.cumsum(x)
-    start = np.r_[True, group[1:] != group[:-1]] if len(group) else np.zeros(0, bool)
-    first = np.flatnonzero(start)
-    base = np.repeat(c[first] - x[first], np.diff(np.r_[first, len(x)]))
-    return c - base

@@ -144,6 +144,15 @@ def shortfall(orders: pd.DataFrame, fills: pd.DataFrame, market: Market | pd.Dat
     # has seen to it that no fill precedes its order's arrival, so a fill is in the right
     # session exactly when it is before that session's close: one comparison per fill.
     row = f.row
+    first_bar = m.day_first[prices.arrival_day]
+    early = f.time_ns < m.start_ns[first_bar][row]
+    if early.any():  # an order that arrives before the open may not fill before it: there is no bar to read
+        pos = int(np.flatnonzero(early)[0])
+        raise ValueError(
+            f"fills column 'time' has {from_ns(f.time_ns[pos:pos + 1], m.tz)[0]} at row {show(f.frame.index[pos])}, "
+            f"before the open of its session ({from_ns(m.start_ns[first_bar[row[pos]]:first_bar[row[pos]] + 1], m.tz)[0]}), "
+            f"for order_id {show(o.order_id[row[pos]])}."
+        )
     close_ns = m.end_ns[m.day_last[prices.arrival_day]]
     bad = f.time_ns >= close_ns[row]
     if bad.any():

@@ -101,3 +101,56 @@ def test_state_at_reads_every_booked_fill():
         assert cash[i] == pytest.approx(10_000.0 - float((before["shares"] * before["price"] + before["fee"]).sum()), abs=1e-9)
         held = before.groupby("ticker")["shares"].sum()
         assert pos[i].tolist() == [int(held.get("GOOG", 0)), 0, 5 + int(held.get("AAPL", 0))]
+
+
+def test_a_book_read_from_another_thread_while_orders_are_added_loses_nothing():
+    """history/parents read in one thread while another adds and moves orders: every transition is kept."""
+    import threading
+
+    import pandas as pd
+
+    from execlab.engine.orderbook import OrderBook
+
+    book = OrderBook()
+    t = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
+    frame = pd.DataFrame({"decision_id": ["d"] * 5, "ticker": "AAPL", "side": "BUY", "quantity": [100] * 5,
+                          "algorithm": "twap", "urgency": "HIGH"})
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            while not stop.is_set():
+                book.history
+                book.parents
+        except BaseException as exc:  # noqa: BLE001 - surfaced below
+            errors.append(exc)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    for _ in range(200):
+        ids = book.add_parents(frame, t)
+        book.transition(ids, "CANCELLED", t, "done")
+    stop.set()
+    reader.join()
+    assert not errors
+    h = book.history
+    assert len(h) == 200 * 5 * 2 and (h["to_status"] == "CANCELLED").sum() == 1000
+
+
+def test_the_book_refuses_an_unknown_side_a_negative_quantity_and_an_unknown_urgency():
+    import pandas as pd
+    import pytest
+
+    from execlab.engine.orderbook import OrderBook
+
+    t = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
+    good = {"decision_id": ["d"], "ticker": ["AAPL"], "side": ["BUY"], "quantity": [100], "algorithm": ["twap"],
+            "urgency": ["HIGH"]}
+    for column, value, message in (("side", "SIDEWAYS", "side"), ("quantity", -5, "quantity' has -5"),
+                                   ("urgency", "WHENEVER", "urgency' has 'WHENEVER'")):
+        book = OrderBook()
+        with pytest.raises(ValueError, match=message):
+            book.add_parents(pd.DataFrame({**good, column: [value]}), t)
+        assert len(book) == 0   # nothing half-added
+    assert len(OrderBook().add_parents(pd.DataFrame(good), t)) == 1

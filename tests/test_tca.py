@@ -459,3 +459,31 @@ def test_a_fill_at_the_close_is_after_it_for_tca_and_shortfall():
         ex.shortfall(orders, fills, market())
     kept = fills.drop(index=1)
     assert res.orders["is_bps"].to_numpy() == pytest.approx(ex.shortfall(orders, kept, market())["is_bps"].to_numpy())
+
+
+def test_session_edges_and_dates_are_reasons_not_errors():
+    """A decision on a day without a session, an arrival at the close, a fill before the open: rejected, with reasons."""
+    orders = pd.DataFrame({"order_id": [1, 2, 3, 4], "ticker": "XYZ", "side": "BUY", "quantity": [500] * 4,
+                           "decision_time": [ts("15:56") - pd.Timedelta("1D"), ts("16:00"), ts("15:50"), ts("15:56")],
+                           "arrival_time": [ts("15:56"), ts("16:00"), ts("15:50"), ts("15:56")]})
+    fills = pd.DataFrame({"order_id": [1, 2, 3, 3, 4], "time": [ts("15:57"), ts("16:00"), ts("15:55"), ts("15:57"),
+                                                                 ts("15:58")],
+                          "shares": [100] * 5, "price": [100.2, 100.7, 100.0, 100.2, 100.4]})
+    res = tca(orders, fills, market())
+    got = res.rejected[["table", "order_id", "reason"]].values.tolist()
+    assert ["orders", 1, "decision on a date that is not a session"] in got
+    assert ["orders", 2, "arrival after the close"] in got
+    assert ["fills", 3, "before the open"] in got
+    assert res.orders.index.tolist() == [3, 4] and res.orders["executed"].tolist() == [100, 100]
+    # shortfall, which raises instead of rejecting, refuses the fill before the open by name
+    with pytest.raises(ValueError, match=r"before the open of its session .* for order_id 3"):
+        ex.shortfall(orders.iloc[2:], fills.iloc[2:], market())
+
+
+def test_shares_above_two_to_the_53_are_rejected_not_rounded():
+    """An int64 of 2**53 + 1 becomes 2**53 in float64; it must be refused, not counted as 2**53."""
+    from execlab._orders import whole_shares
+
+    with pytest.raises(ValueError, match="shares"):
+        whole_shares(pd.DataFrame({"shares": np.array([2**53 + 1], dtype=np.int64)}), "fills", "shares")
+    assert whole_shares(pd.DataFrame({"shares": np.array([2**53 - 1], dtype=np.int64)}), "fills", "shares")[0] == 2**53 - 1

@@ -70,7 +70,8 @@ def test_desk_blotter_compiled_equals_numpy():
 
 
 def test_sparse_order_bar_keys_and_fills_before_the_open(monkeypatch):
-    """The (order, bar) shares by sorted keys instead of a dense grid; an order that arrives before the open."""
+    """The (order, bar) shares by sorted keys instead of a dense grid; an order that arrives before the open
+    (its fills from the open on are measured, one before the open is rejected)."""
     monkeypatch.setattr(_metrics, "_GRID_CELLS", -10**9)
     mkt = _gappy_market()
     orders = pd.DataFrame({"order_id": [1, 2], "ticker": "XYZ", "side": ["BUY", "SELL"], "quantity": [900, 900],
@@ -80,7 +81,9 @@ def test_sparse_order_bar_keys_and_fills_before_the_open(monkeypatch):
                           "price": [99.9, 100.2, 100.0, 100.7, 100.4]})
     a, b = _both(orders, fills, mkt, markout_horizons=("1min", "5min", "close"))
     _same(a, b)
-    assert a.rejected.empty and a.fills["mid"].iloc[0] == 100.00     # 15:55, before the open: the first bar
+    # 15:55 is before the open (15:56): no bar to measure it against, so it is rejected with its reason
+    assert a.rejected[["row", "reason"]].values.tolist() == [[0, "before the open"]]
+    assert len(a.fills) == 4 and a.fills["mid"].iloc[0] == 100.20   # order 2's 15:57 fill, bar 1
 
 
 def test_zero_spread_bar_gives_nan_spread_paid_both_ways():

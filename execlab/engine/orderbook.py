@@ -14,12 +14,15 @@ transition raises before anything is written.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pandas as pd
 
-from .._orders import from_ns
+from .._orders import from_ns, side_to_sign
 from ._int64 import to_int64
-from .ledger import Ledger
+from .decisions import URGENCIES
+from .ledger import Ledger, _locked
 
 __all__ = ["OrderBook", "ORDER_STATES", "LEGAL_TRANSITIONS", "IllegalTransition", "book_fills", "fills_with_children",
            "stamp_fills"]
@@ -118,6 +121,9 @@ class OrderBook:
     _kind = _Grown()
 
     def __init__(self) -> None:
+        # One re-entrant lock for every read and write: a read (history, parents) joins cached pieces and
+        # must not interleave with an add or a transition from another thread.
+        self._lock = threading.RLock()
         self._n = 0
         self._static: list[pd.DataFrame] = []
         self._starts: list[int] = []  # first order id of each static chunk
@@ -127,7 +133,7 @@ class OrderBook:
         self._updated = np.zeros(0, dtype=np.int64)  # ns
         self._reason = np.zeros(0, dtype=object)
         self._hist: list[dict[str, np.ndarray]] = []
-        self._hist_max: list[int] = []  # largest order id of each batch in _hist, filled in as read
+        self._hist_max: list[int] = []  # largest order id of each batch in _hist, recorded with it
         self._tz = None
         self._cache: dict[str, pd.DataFrame] = {}
         # Kept up to date as orders and transitions are added, so a read of the whole book
@@ -136,6 +142,15 @@ class OrderBook:
         self._kind = np.zeros(0, dtype=object)
         self._hist_cat: dict[str, np.ndarray] | None = None
         self._hist_cat_len = 0  # entries of _hist already in _hist_cat
+
+    def __getstate__(self) -> dict:
+        state = self.__dict__.copy()
+        state.pop("_lock", None)  # locks do not pickle; a copy gets its own
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ adding
     def _add(self, frame: pd.DataFrame, kind: str, time: object) -> np.ndarray:
@@ -170,12 +185,14 @@ class OrderBook:
         self._static.append(static)
         self._starts.append(self._n)
         quantity = to_int64(static["quantity"].to_numpy(), "orders column 'quantity'", index_name="row")
+        self._check_rows(frame, quantity)
         for name, new in (("_kind", kind), ("_quantity", quantity), ("_state", 0), ("_filled", 0), ("_updated", ns),
                           ("_reason", "created")):
             _Grown.append(self, name, new, n)
         self._hist.append({"time": ns, "order_id": ids, "from": np.full(n, -1, np.int8),
                            "to": np.zeros(n, np.int8), "filled": np.zeros(n, np.int64),
                            "reason": np.full(n, "created", dtype=object)})
+        self._hist_max.append(int(ids[-1]) if n else -1)  # ids are increasing: the last is the largest
         self._n += n
         full = self._cache.get("static")
         self._cache.clear()
@@ -183,6 +200,24 @@ class OrderBook:
             self._cache["static"] = pd.concat([full, static], ignore_index=True)
         return ids
 
+    @staticmethod
+    def _check_rows(frame: pd.DataFrame, quantity: np.ndarray) -> None:
+        """Refuse, naming the row, a side other than BUY/SELL, a negative quantity, an urgency not in URGENCIES."""
+        if (quantity < 0).any():
+            pos = int(np.flatnonzero(quantity < 0)[0])
+            raise ValueError(f"orders column 'quantity' has {int(quantity[pos])} at row {frame.index[pos]!r}; "
+                             "must be >= 0 shares.")
+        if "side" in frame.columns and len(frame):
+            side_to_sign(frame["side"], "orders", "side", frame.index)
+        if "urgency" in frame.columns and len(frame):
+            u = frame["urgency"].to_numpy(object)
+            bad = pd.notna(u) & ~np.isin(u, np.array(URGENCIES, dtype=object))
+            if bad.any():
+                pos = int(np.flatnonzero(bad)[0])
+                raise ValueError(f"orders column 'urgency' has {u[pos]!r} at row {frame.index[pos]!r}; "
+                                 f"must be one of {list(URGENCIES)}.")
+
+    @_locked
     def add_parents(self, frame: pd.DataFrame, time: object) -> np.ndarray:
         """Add parent orders in state NEW; returns their ids.
 
@@ -192,6 +227,7 @@ class OrderBook:
         """
         return self._add(frame, "parent", time)
 
+    @_locked
     def add_children(self, frame: pd.DataFrame, time: object) -> np.ndarray:
         """Add child orders (``parent_id, slice, release_time, quantity`` ...) in state NEW."""
         if "parent_id" in frame.columns and len(frame):
@@ -202,6 +238,7 @@ class OrderBook:
         return self._add(frame, "child", time)
 
     # ------------------------------------------------------------------ transitions
+    @_locked
     def transition(
         self,
         ids: object,
@@ -267,8 +304,10 @@ class OrderBook:
             self._filled[ids[fin]] = cum[fin]
         self._hist.append({"time": ns, "order_id": ids.copy(), "from": prev, "to": to_c,
                            "filled": cum if cum is not None else self._filled[ids].copy(), "reason": reasons})
+        self._hist_max.append(int(ids.max()) if len(ids) else -1)
         self._cache.clear()
 
+    @_locked
     def apply_fills(self, ids: np.ndarray, shares: np.ndarray, times: object, reasons: object = None) -> None:
         """Record fills (in time order per order): each moves its order to PARTIALLY_FILLED or FILLED."""
         ids = np.asarray(ids, dtype=np.int64)
@@ -291,11 +330,13 @@ class OrderBook:
             reasons = np.array([f"fill {x}" for x in shares], dtype=object)
         self.transition(ids, to, times, reasons, filled=cum)
 
+    @_locked
     def snapshot(self) -> tuple:
         """State to return to with :meth:`restore` (the book only grows, so this is cheap)."""
         return (self._n, len(self._static), len(self._hist), self._state.copy(), self._filled.copy(),
                 self._updated.copy(), self._reason.copy(), self._quantity.copy())
 
+    @_locked
     def restore(self, snap: tuple) -> None:
         n, n_static, n_hist, state, filled, updated, reason, quantity = snap
         self._n = n
@@ -311,14 +352,17 @@ class OrderBook:
         self._cache.clear()
 
     # ------------------------------------------------------------------ views
+    @_locked
     def __len__(self) -> int:
         return self._n
 
     @property
+    @_locked
     def quantity(self) -> np.ndarray:
         """Quantity (shares) of every order, indexed by order id."""
         return self._quantity
 
+    @_locked
     def status(self, ids: object) -> np.ndarray:
         """Current state names of ``ids``."""
         return np.array(ORDER_STATES, dtype=object)[self._state[np.asarray(ids, dtype=np.int64)]].astype(str)
@@ -330,13 +374,7 @@ class OrderBook:
         return self._cache["static"]
 
     def _times(self, ns: np.ndarray) -> pd.DatetimeIndex:
-        ns = np.asarray(ns, dtype=np.int64)
-        if len(ns) == 0:  # keeps the unit pd.to_datetime gives an empty input
-            return pd.DatetimeIndex(pd.to_datetime(ns, utc=True)).tz_convert(self._tz or "UTC")
-        # Epoch nanoseconds read as datetime64 directly: ``pd.to_datetime`` on integers goes through
-        # its per-element object parser, which cost more than the rest of a history read.
-        utc = pd.DatetimeIndex(ns.astype("M8[ns]")).tz_localize("UTC")
-        return utc.tz_convert(self._tz or "UTC")
+        return from_ns(ns, self._tz or "UTC")
 
     def _orders(self, kind: str, ids: np.ndarray | None = None) -> pd.DataFrame:
         if ids is None:
@@ -360,20 +398,24 @@ class OrderBook:
         return df.set_index("order_id")
 
     @property
+    @_locked
     def parents(self) -> pd.DataFrame:
         """Parent orders indexed by ``order_id``, with ``status, filled, remaining, updated, reason``."""
         return self._orders("parent")
 
     @property
+    @_locked
     def children(self) -> pd.DataFrame:
         """Child orders indexed by ``order_id`` (``parent_id``, ``slice``, ``release_time`` ...)."""
         return self._orders("child")
 
+    @_locked
     def children_of(self, ids: object) -> pd.DataFrame:
         """The child orders among ``ids`` (as :attr:`children`), reading only the part of the book that holds them."""
         return self._orders("child", np.asarray(ids, dtype=np.int64))
 
     @property
+    @_locked
     def history(self) -> pd.DataFrame:
         """Every transition: ``time, order_id, kind, from_status, to_status, filled, reason`` in time order."""
         if not self._hist:
@@ -384,13 +426,15 @@ class OrderBook:
 
     def _hist_arrays(self) -> dict[str, np.ndarray]:
         """Every transition as one set of arrays, in the order they were made."""
-        new = self._hist[self._hist_cat_len:]
+        end = len(self._hist)  # the batches joined and the count recorded are the same ones
+        new = self._hist[self._hist_cat_len:end]
         if self._hist_cat is not None:
             new = [self._hist_cat, *new]
         cat = {k: np.concatenate([h[k] for h in new]) for k in self._hist[0]} if len(new) > 1 else new[0]
-        self._hist_cat, self._hist_cat_len = cat, len(self._hist)
+        self._hist_cat, self._hist_cat_len = cat, end
         return cat
 
+    @_locked
     def _history_since(self, first_id: int) -> pd.DataFrame:
         """The transitions of orders with id >= ``first_id``, as :attr:`history` gives them.
 
@@ -404,10 +448,8 @@ class OrderBook:
         if first_id > 0:
             # Only the batches of transitions that touch these orders, in the order they were made:
             # a run's own transitions, however many the book has recorded before.
-            # Each batch's largest order id is worked out once (a batch never changes once made), so
-            # finding a run's batches does not re-read every past transition on every call.
-            for h in self._hist[len(self._hist_max):]:
-                self._hist_max.append(int(h["order_id"].max()) if len(h["order_id"]) else -1)
+            # Each batch's largest order id is recorded when the batch is made, so finding a run's
+            # batches does not re-read every past transition on every call.
             hit = [self._hist[i] for i in np.flatnonzero(np.asarray(self._hist_max) >= first_id)]
             hit = hit or [next((h for h in reversed(self._hist) if len(h["order_id"])), self._hist[-1])]
             cat = {k: np.concatenate([h[k] for h in hit]) for k in self._hist[0]}
@@ -446,6 +488,7 @@ class OrderBook:
         code, names = pd.factorize(self._kind[ids], use_na_sentinel=False)
         return pd.Series(np.asarray(names, dtype=object)).array, code.astype(np.int64)
 
+    @_locked
     def __repr__(self) -> str:
         p = self.parents
         counts = p["status"].value_counts().to_dict() if len(p) else {}
