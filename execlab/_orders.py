@@ -32,6 +32,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._compiled import jit
+from ._fill_rules import fill_rule_loop
 from ._kernels import group_cumsum
 from ._validation import check_frame
 
@@ -68,6 +70,12 @@ FILL_REASONS = (
     "ticker differs from the order's", "shares not a whole number > 0", "price not > 0", "fee not finite",
     "before arrival", "before the open", "after the order's end", "after the close", "duplicate fill_id", "overfill",
 )
+
+#: ``fill_rule_loop``'s reasons, as codes of :class:`_Rules` (1 + position in FILL_REASONS), in its rule order.
+_FAST_REASONS = np.array([FILL_REASONS.index(x) + 1 for x in (
+    "time missing", "time in another time zone", "ticker differs from the order's", "shares not a whole number > 0",
+    "price not > 0", "fee not finite", "before arrival", "before the open", "after the order's end",
+    "after the close")], dtype=np.int8)
 
 _TEXT_KINDS = {"string", "unicode", "bytes"}
 
@@ -382,6 +390,33 @@ def _reject_mode(errors: str, market: Any) -> bool:
     return errors == "reject"
 
 
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal values starts (NaN != NaN: each NaN is a run of its own)."""
+    if len(values) == 0:
+        return np.zeros(0, np.int64)
+    change = np.empty(len(values), bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    return np.flatnonzero(change)
+
+
+def _order_rows(order_ids: pd.Index, fill_order_ids: pd.Index) -> np.ndarray:
+    """Position of each fill's order in ``order_ids`` (-1 if none), looked up once per run of equal ids.
+
+    A blotter lists an order's fills together, so a run of equal ids is one
+    hash lookup instead of one per fill; numbers only (an object column is
+    looked up fill by fill).
+    """
+    dtype = fill_order_ids.dtype
+    if not (isinstance(dtype, np.dtype) and dtype.kind in "iuf") or len(fill_order_ids) < 2:
+        return order_ids.get_indexer(fill_order_ids)
+    v = fill_order_ids.to_numpy()
+    start = _run_starts(v)
+    if len(start) > len(v) // 4:  # short runs: the plain lookup is as fast
+        return order_ids.get_indexer(fill_order_ids)
+    return np.repeat(order_ids.get_indexer(fill_order_ids[start]), np.diff(start, append=len(v)))
+
+
 def _keep(x: Any, good: np.ndarray | None) -> Any:
     return x if good is None or x is None else x[good]
 
@@ -644,7 +679,11 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
     The rules, in the order they are applied (see :func:`check_orders`; the
     reasons are :data:`FILL_REASONS`).  Every time rule compares instants;
     :func:`execlab.shortfall` checks fills after the close against its own
-    market.
+    market.  In reject mode with numba installed, the rules from "time
+    missing" to "after the close" run as one compiled pass over the fills
+    (:func:`execlab._fill_rules.fill_rule_loop`, which also totals each
+    order's accepted shares for the overfill rule); the numpy rules here are
+    its reference, and the tests check both give the same reason row for row.
 
     ==============================  ===========================  =======================================
     rule                            raise                        reject: reason
@@ -692,7 +731,7 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
     tz = market.tz if reject else orders.tz
 
     foid = pd.Index(df["order_id"])
-    row = orders.order_id.get_indexer(foid) if len(orders) else np.full(n, -1, np.int64)
+    row = _order_rows(orders.order_id, foid) if len(orders) else np.full(n, -1, np.int64)
     t, t_miss, t_other, _ = _times(df, name, "time", tz, post_trade=reject)
     shares = _numbers(df, name, "shares", post_trade=reject, shares=True)
     price = _numbers(df, name, "price", post_trade=reject)
@@ -721,8 +760,13 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
                     lambda i: f"{name} column 'order_id' has {show(df['order_id'].iloc[i])} at row {show(idx[i])}, "
                               "which is not an order_id of orders.")
     r = np.maximum(row, 0) if unknown.any() else row
-    rules.check(t_miss, "time missing", lambda i: _nat_message(name, "time", idx, i))
-    rules.check(t_other, "time in another time zone")
+    # Reject mode, compiled: the time, ticker, number and session rules in one pass over the fills (the numpy rules
+    # below are the reference and the path without numba; the reasons are the same row for row).
+    fast = jit(fill_rule_loop) if reject and n and len(orders) else None
+    other_ticker = np.zeros(0, bool)
+    if fast is None:
+        rules.check(t_miss, "time missing", lambda i: _nat_message(name, "time", idx, i))
+        rules.check(t_other, "time in another time zone")
     if "ticker" in df.columns and len(orders):
         ftick = df["ticker"]
         if reject:  # by market code: one lookup per distinct ticker, not a string comparison per fill
@@ -731,44 +775,53 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
             other_ticker = k != orders.code[r]
         else:
             other_ticker = ftick.astype(str).to_numpy(dtype=object) != orders.ticker[r]
-        rules.check(other_ticker, "ticker differs from the order's",
-                    lambda i: f"{name} column 'ticker' has {show(ftick.iloc[i])} at row {show(idx[i])}, but order_id "
-                              f"{show(orders.order_id[row[i]])} trades {orders.ticker[row[i]]!r}.")
-    rules.check(_not_whole(shares, zero_ok=not reject, integral=_integral(df, "shares")),
-                "shares not a whole number > 0",
-                lambda i: f"{name} column 'shares' has {shares[i]} at row {show(idx[i])}; must be a whole number of "
-                          "shares >= 0.")
-    with np.errstate(invalid="ignore"):
-        bad_price = ~((price > 0) & (price < np.inf))  # NaN fails both
-    rules.check(bad_price, "price not > 0",
-                lambda i: f"{name} column 'price' has {price[i]} at row {show(idx[i])}; must be finite and > 0.")
-    rules.check(~np.isfinite(fee), "fee not finite",
-                lambda i: f"{name} column 'fee' has {fee[i]} at row {show(idx[i])}; must be finite (rebates may be "
-                          "negative).")
-    if len(orders):
-        # Each rule is one gather and one comparison per fill; the split between "after the order's end" and
-        # "after the close" is made only for the fills past the end.
-        rules.check(t < orders.arrival_ns[r], "before arrival",
-                    lambda i: f"{name} column 'time' has {stamp(t, i)} at row {show(idx[i])}, before the arrival_time "
-                              f"{stamp(orders.arrival_ns, row[i])} of order_id {show(orders.order_id[row[i]])}; a fill "
-                              "cannot precede its order.")
-        if reject:
-            # A session is [open, close), as for shortfall: a fill before the open has no bar to be measured
-            # against, a fill stamped at the close itself is after it.
-            first_bar = market.day_first[orders.day[r]]
-            rules.check(t < market.start_ns[first_bar], "before the open")
-        if orders.end_ns is not None:  # reject mode: always (the given end, or the close)
-            end = orders.end_ns[r]
-            late = t > end
-            after_close = np.zeros(n, bool)
+        if fast is None:
+            rules.check(other_ticker, "ticker differs from the order's",
+                        lambda i: f"{name} column 'ticker' has {show(ftick.iloc[i])} at row {show(idx[i])}, but order_id "
+                                  f"{show(orders.order_id[row[i]])} trades {orders.ticker[row[i]]!r}.")
+    executed = None
+    if fast is not None:
+        executed = np.zeros(len(orders))
+        first_bar = market.day_first[orders.day]
+        fast(rules.code, row, t, t_miss, t_other, other_ticker, shares, _integral(df, "shares"), price, fee,
+             orders.arrival_ns, market.start_ns[first_bar], orders.end_ns, orders.close_ns, _FAST_REASONS,
+             float(_MAX_SHARES), executed)
+    else:
+        rules.check(_not_whole(shares, zero_ok=not reject, integral=_integral(df, "shares")),
+                    "shares not a whole number > 0",
+                    lambda i: f"{name} column 'shares' has {shares[i]} at row {show(idx[i])}; must be a whole number of "
+                              "shares >= 0.")
+        with np.errstate(invalid="ignore"):
+            bad_price = ~((price > 0) & (price < np.inf))  # NaN fails both
+        rules.check(bad_price, "price not > 0",
+                    lambda i: f"{name} column 'price' has {price[i]} at row {show(idx[i])}; must be finite and > 0.")
+        rules.check(~np.isfinite(fee), "fee not finite",
+                    lambda i: f"{name} column 'fee' has {fee[i]} at row {show(idx[i])}; must be finite (rebates may be "
+                              "negative).")
+        if len(orders):
+            # Each rule is one gather and one comparison per fill; the split between "after the order's end" and
+            # "after the close" is made only for the fills past the end.
+            rules.check(t < orders.arrival_ns[r], "before arrival",
+                        lambda i: f"{name} column 'time' has {stamp(t, i)} at row {show(idx[i])}, before the arrival_time "
+                                  f"{stamp(orders.arrival_ns, row[i])} of order_id {show(orders.order_id[row[i]])}; a fill "
+                                  "cannot precede its order.")
             if reject:
-                close = orders.close_ns[r]
-                after_close = t >= close
-                late &= end < close  # past an end at the close: "after the close"
-            rules.check(late, "after the order's end",
-                        lambda i: f"{name} column 'time' has {stamp(t, i)} at row {show(idx[i])}, after the end_time "
-                                  f"{stamp(orders.end_ns, row[i])} of order_id {show(orders.order_id[row[i]])}.")
-            rules.check(after_close, "after the close")
+                # A session is [open, close), as for shortfall: a fill before the open has no bar to be measured
+                # against, a fill stamped at the close itself is after it.
+                first_bar = market.day_first[orders.day[r]]
+                rules.check(t < market.start_ns[first_bar], "before the open")
+            if orders.end_ns is not None:  # reject mode: always (the given end, or the close)
+                end = orders.end_ns[r]
+                late = t > end
+                after_close = np.zeros(n, bool)
+                if reject:
+                    close = orders.close_ns[r]
+                    after_close = t >= close
+                    late &= end < close  # past an end at the close: "after the close"
+                rules.check(late, "after the order's end",
+                            lambda i: f"{name} column 'time' has {stamp(t, i)} at row {show(idx[i])}, after the end_time "
+                                      f"{stamp(orders.end_ns, row[i])} of order_id {show(orders.order_id[row[i]])}.")
+                rules.check(after_close, "after the close")
     if reject and fid_given and n:
         # FIX execution ids are unique within a trading day: a repeat the same session is a duplicate report.  A fill
         # that passed the time rules is in its order's session, so the session is the order's.
@@ -779,11 +832,13 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
             dup = np.zeros(n, bool)
             dup[np.flatnonzero(ok)] = key.duplicated(keep="first").to_numpy()
             rules.check(dup, "duplicate fill_id")
+            executed = None  # the compiled pass counted the duplicates' shares
     # Overfill: only the orders whose accepted fills add up to more than their quantity are looked at fill by fill.
     ok_mask = rules.ok() if reject else None
     ok = None if ok_mask is None or ok_mask.all() else np.flatnonzero(ok_mask)  # None: every row
-    o_row, o_sh = (row, shares) if ok is None else (row[ok], shares[ok])
-    executed = np.bincount(o_row, weights=o_sh, minlength=len(orders)) if len(o_row) else np.zeros(len(orders))
+    if executed is None:
+        o_row, o_sh = (row, shares) if ok is None else (row[ok], shares[ok])
+        executed = np.bincount(o_row, weights=o_sh, minlength=len(orders)) if len(o_row) else np.zeros(len(orders))
     over = executed > orders.quantity
     if over.any():
         if not reject:

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import execlab._orders as _orders
 from execlab._compiled import have_numba
 from execlab._tca import _metrics, tca
 
@@ -23,10 +24,11 @@ if not have_numba():  # without the compiled pass both runs below would take the
 
 
 def _both(orders: pd.DataFrame, fills: pd.DataFrame, mkt, **kw):
-    """``tca`` with the compiled pass, then with the numpy path (the compiled one switched off)."""
+    """``tca`` with the compiled passes (fill rules, fill metrics), then with the numpy path (both switched off)."""
     compiled = tca(orders, fills, mkt, **kw)
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(_metrics, "jit", lambda fn: None)
+        mp.setattr(_orders, "jit", lambda fn: None)
         reference = tca(orders, fills, mkt, **kw)
     return compiled, reference
 
@@ -137,3 +139,86 @@ def test_random_fills_and_horizons_compiled_equals_numpy(rows, horizons):
                                    for r in rows],   # half on whole seconds: t + h often on a bar's edge
                           "shares": [r[2] for r in rows], "price": [100 + r[3] / 100 for r in rows]})
     _same(*_both(orders, fills, mkt, markout_horizons=horizons))
+
+
+# ---------------------------------------------------------------------------
+# The fill rules (reject mode) in one compiled pass against the numpy rules
+# ---------------------------------------------------------------------------
+def _rules_both(orders: pd.DataFrame, fills: pd.DataFrame, mkt):
+    """``check_executions``' rejected rows and accepted fills with the compiled rule pass, then with the numpy one."""
+    from execlab._tca import check_executions
+
+    compiled = check_executions(orders, fills, mkt)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(_orders, "jit", lambda fn: None)
+        reference = check_executions(orders, fills, mkt)
+    return compiled, reference
+
+
+def _rules_same(a, b) -> None:
+    for x, y in zip(a, b):
+        pd.testing.assert_frame_equal(x, y, check_exact=True)
+
+
+def test_every_fill_reason_compiled_equals_numpy():
+    """Each rule the compiled pass applies, one row each, and rows breaking two rules (the first one wins)."""
+    mkt = market()
+    orders = pd.DataFrame({"order_id": [1, 2, 3, 4], "ticker": "XYZ", "side": ["BUY", "SELL", "BUY", "BUY"],
+                           "quantity": [1000, 1000, 50, 100],
+                           "decision_time": [ts("15:56"), ts("15:57"), ts("15:56"), ts("15:50")],  # 4: before the open
+                           "end_time": [pd.NaT, ts("15:59"), pd.NaT, pd.NaT]})
+    t = [ts("15:56:10"), ts("15:56:30"), ts("15:59:30"), pd.NaT, ts("15:57"), ts("15:57"), ts("15:57"), ts("15:57"),
+         ts("16:00"), ts("15:58"), ts("15:58"), ts("15:57"), ts("15:55"), ts("15:58"), ts("15:58"), ts("15:55")]
+    fills = pd.DataFrame({
+        "fill_id": np.arange(16),
+        "order_id": [1, 2, 2, 1, 1, 1, 1, 1, 1, 3, 3, 1, 1, 99, 1, 4],
+        "ticker": ["XYZ"] * 4 + ["ABC"] + ["XYZ"] * 11,
+        #            ok  early late NaT  tick  sh0  sh.5  px   close over over  fee  early unk  dup-id open
+        "shares": [100, 10, 10, 10, 10, 0, 0.5, 10, 10, 40, 40, 10, 10, 10, 10, 10],
+        "price": [100.0, 100, 100, 100, 100, 100, 100, np.nan, 100, 100, 100, 100, 100, 100, 100, 100],
+        "fee": [0.0] * 11 + [np.nan, 0.0, 0.0, 0.0, 0.0],
+        "time": pd.DatetimeIndex(t),
+    })
+    fills.loc[14, "fill_id"] = 0
+    a, b = _rules_both(orders, fills, mkt)
+    _rules_same(a, b)
+    got = dict(zip(a[2].query("table == 'fills'")["row"], a[2].query("table == 'fills'")["reason"]))
+    assert got == {1: "before arrival", 2: "after the order's end", 3: "time missing",
+                   4: "ticker differs from the order's", 5: "shares not a whole number > 0",
+                   6: "shares not a whole number > 0", 7: "price not > 0", 8: "after the close", 10: "overfill",
+                   11: "fee not finite", 12: "before arrival", 13: "unknown order_id", 14: "duplicate fill_id",
+                   15: "before the open"}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_random_bad_fills_compiled_rules_equal_numpy(seed):
+    """Thousands of rows mixing every kind of bad value, unknown and rejected orders, early, late and missing times,
+    other zones, repeated fill ids and overfills: the same reason for every row, both ways, and every reason seen."""
+    rng = np.random.default_rng(seed)
+    mkt = market()
+    orders = pd.DataFrame({"order_id": [0, 1, 2, 3, 4, 5], "ticker": "XYZ",
+                           "side": ["BUY", "SELL", "BUY", "SELL", "BUY", "HOLD"],      # 5: rejected
+                           "quantity": [3000, 10**6, 10**6, 50, 10**6, 100],
+                           "decision_time": [ts("15:56:30")] * 4 + [ts("15:50"), ts("15:56")],  # 4: before the open
+                           "end_time": [pd.NaT, ts("15:58"), ts("16:00"), pd.NaT, pd.NaT, pd.NaT]})
+    n = 3000
+    pick = lambda values, p_good: np.where(rng.random(n) < p_good, values[0],  # noqa: E731
+                                           rng.choice(np.asarray(values[1:], dtype=object), n))
+    t = ts("15:56") + pd.to_timedelta(rng.integers(-90_000, 300_000, n), unit="ms")
+    t = pd.Series(t.astype(object))
+    edge = rng.random(n) < 0.05                                                # on an edge: open, arrival, end, close
+    t[edge] = rng.choice(np.array([ts("15:56"), ts("15:56:30"), ts("15:58"), ts("16:00")], dtype=object), edge.sum())
+    t[rng.random(n) < 0.01] = pd.NaT
+    other = rng.random(n) < 0.01
+    t[other] = t[other].map(lambda x: x if x is pd.NaT else x.tz_convert("UTC"))  # the same instant, in UTC
+    fills = pd.DataFrame({"fill_id": rng.integers(0, 2 * n, n),                            # some repeated
+                          "order_id": rng.integers(-1, 6, n),
+                          "time": t,
+                          "shares": pick([7, 0, 0.5, -3, np.nan, 2.0**53], 0.9).astype(float),
+                          "price": pick([100.0, 0.0, -1.0, np.nan, np.inf], 0.95).astype(float),
+                          "fee": pick([0.1, np.nan, np.inf, -np.inf], 0.97).astype(float),
+                          "ticker": pick(["XYZ", "ABC"], 0.98)})
+    a, b = _rules_both(orders, fills, mkt)
+    _rules_same(a, b)
+    seen = set(b[2].query("table == 'fills'")["reason"])
+    assert seen == set(_orders.FILL_REASONS), set(_orders.FILL_REASONS) - seen

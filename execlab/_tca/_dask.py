@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from .._market import Market
-from .._orders import Fills, Orders, check_fills
+from .._orders import Fills, Orders, _run_starts, check_fills
 from ._metrics import NO_ORDER, ForecastArrays, Params, QuoteBook, tca_core
 
 __all__ = ["tca_dask"]
@@ -45,7 +45,7 @@ def _partition(part: pd.DataFrame, o: Orders, m: Market, fc: ForecastArrays, p: 
     f = check_fills(part, o, market=m, errors="reject", all_order_ids=all_ids)
     if len(f) == 0:
         return None, None, f.rejected, np.zeros(0, np.int64)
-    used = np.flatnonzero(np.bincount(f.row, minlength=len(o)))  # the orders this partition fills, in order
+    used = np.unique(f.row[_run_starts(f.row)])  # the orders this partition fills, in order
     pos = np.full(len(o), -1, np.int64)
     pos[used] = np.arange(len(used))
     otab, ftab = tca_core(o.take(used), dataclasses.replace(f, row=pos[f.row]), m, fc, p, book, keep_fills)

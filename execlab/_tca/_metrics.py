@@ -425,13 +425,15 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
         block = np.empty((len(names), nf if keep_fills else 0))
         sums = FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))
         grid = np.zeros(n * B if dense else 0)
+        nfills = np.zeros(n, np.int64)
         loop(row, f.time_ns, f.price, f.shares, f.fee, per_fill.last, per_fill.base, per_fill.open,
              per_fill.close_off, per_fill.sign, per_fill.p_arr, per_fill.arrival_scale, per_fill.close_mid,
              per_fill.mid, per_fill.spread, per_fill.mid_open, per_fill.mid_close, per_fill.freq,
              np.asarray(p.horizon_ns, np.int64), np.asarray(mean_rows, np.int64), keep_fills, B,
-             block, fb, num, nan_shares, tot, sums.executed, sums.fees, sums.vs_arrival, sums.last_ns, grid)
+             block, fb, num, nan_shares, tot, sums.executed, sums.fees, sums.vs_arrival, sums.last_ns, nfills, grid)
     else:
         sums = fill_sums(row, f.time_ns, f.shares, f.price, f.fee, prices.arrival, n)
+        nfills = np.bincount(row, minlength=n)
         # The whole per-fill block only when it is kept; otherwise one chunk's worth, reused.
         block = np.empty((len(names), nf if keep_fills else min(nf, _CHUNK)))
         by = _ByOrder(row, n)
@@ -457,7 +459,6 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     # --- per order ---
     executed = table["executed"].to_numpy().astype(np.float64)
     has = executed > 0
-    nfills = np.bincount(row, minlength=n)
     abar, _ = m.locate(o.arrival_ns, day)
     lastt = np.maximum(sums.last_ns, o.arrival_ns)  # no fill precedes its order's arrival (checked)
     # Shares per (order, bar of its session): first and last bar with a fill, and the busiest bar's participation.
