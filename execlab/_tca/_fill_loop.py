@@ -35,7 +35,8 @@ def fill_loop(row, t, px, w, fee,                                  # per fill
 
     Per fill ``i`` of order ``r = row[i]`` (rows of ``block`` as
     :func:`execlab._tca._metrics.tca_core`'s ``names``): the bar ``fb[i]`` (an
-    offset from the session's open, clipped to the session), the bar's mid and
+    offset from the session's open, clipped to the session; not written when
+    ``fb`` is empty), the bar's mid and
     spread, ``vs_mid``, ``vs_far_touch``, ``spread_paid``,
     ``slippage_arrival`` and, per horizon, markout and reversion against the
     mid at ``t + h`` (interpolated in its bar; ``h < 0``: the close).  Per
@@ -72,6 +73,7 @@ def fill_loop(row, t, px, w, fee,                                  # per fill
     s_last = np.int64(0)
     s_cnt = np.int64(0)
     dense = grid.shape[0] > 0
+    bars = fb.shape[0] > 0                                         # each fill's bar wanted (an empty fb: not)
     for i in range(row.shape[0] + 1):
         if i == row.shape[0] or row[i] != r:
             if r >= 0:                                             # write the finished run back
@@ -117,7 +119,8 @@ def fill_loop(row, t, px, w, fee,                                  # per fill
             f = 0
         if f > nb1:
             f = nb1
-        fb[i] = f
+        if bars:
+            fb[i] = f
         mid = mid_f[b + f]
         spr = spread_f[b + f]
         p = px[i]

@@ -426,6 +426,8 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
         sums = FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))
         grid = np.zeros(n * B if dense else 0)
         nfills = np.zeros(n, np.int64)
+        if dense:  # the grid takes each fill's shares in the loop: its bar is not needed afterwards
+            fb = np.empty(0, np.int64)
         loop(row, f.time_ns, f.price, f.shares, f.fee, per_fill.last, per_fill.base, per_fill.open,
              per_fill.close_off, per_fill.sign, per_fill.p_arr, per_fill.arrival_scale, per_fill.close_mid,
              per_fill.mid, per_fill.spread, per_fill.mid_open, per_fill.mid_close, per_fill.freq,
