@@ -20,6 +20,9 @@ DataFrame) runs as an extra row (the faster of two calls), and its orders table 
 the next timed run. The fills are written once and cached in a temporary directory (reused by later runs). The
 market is SYNTHETIC (``execlab.synthetic.lobster_market``). Results go to ``benchmarks/results.jsonl``.
 
+The 3 x target is judged at the largest size run (the issue's 1e8 fills by default); the smaller sizes feed the
+linearity fit.  Rounds: 3 (timed interleaved; above 1e7 the per-fill output runs in the first round only).
+
 Usage: python benchmarks/bench_tca_dask.py [--fills 100000000] [--sizes 1e6,3e6,1e7] [--rounds 3] [--dir DIR]
 """
 
@@ -194,7 +197,7 @@ def main() -> None:
     ap.add_argument("--fills", type=int, default=100_000_000, help="largest size")
     ap.add_argument("--sizes", default=None, help="comma-separated sizes, e.g. 1e6,3e6,1e7 (default: the ladder up "
                                                   "to --fills)")
-    ap.add_argument("--rounds", type=int, default=None, help="timed rounds per size (default 3 up to 1e7, else 1)")
+    ap.add_argument("--rounds", type=int, default=None, help="timed rounds per size (default 3)")
     ap.add_argument("--dir", default=os.path.join(tempfile.gettempdir(), "execlab_bench_tca"))
     args = ap.parse_args()
     root = Path(args.dir)
@@ -249,11 +252,13 @@ def main() -> None:
             grows = {k: [] for k in runs}
             idle = []
             floor()  # page cache warm for every contender
-            rounds = args.rounds or (3 if n_fills <= 10_000_000 else 1)
+            rounds = args.rounds or 3
             results = {}
             for r in range(rounds):
                 names = list(runs)
-                for name in names[r % 3:] + names[: r % 3]:
+                if r and n_fills > 10_000_000:  # the per-fill output (about a minute at 1e8): one round above 1e7
+                    names.remove("full")
+                for name in names[r % len(names):] + names[: r % len(names)]:
                     if name != "floor":
                         start = client.run(_reset_peak)
                         idle.append(max(start.values()))
@@ -325,21 +330,33 @@ def main() -> None:
                 else "pyarrow read of the same columns + pyarrow write of the same per-fill tables (the write timed "
                      "once per size, after the rounds, not interleaved)")
         for r, x, f in zip(rows, ratios, floors):
+            # The target is the issue's: at its size, 1e8 fills (the largest run; smaller ones feed the linearity fit,
+            # and below 1e7 a run's fixed cost, about a second of scheduling and shipping the orders, dominates).
+            judged = r is rows[-1]
             record("tca_dask", f"tca on a Dask LocalCluster ({cores} workers), {r['n']:,} fills, {case}",
                    execlab_s=r[f"{key}_s"], baseline=base,
                    baseline_s=f, ratio=1 / x, peak_mib=r[f"{key}_peak_mb"] * 1e6 / 2**20,
-                   target=f"within {TARGET_RATIO:g}x of the floor (ratio >= {1 / TARGET_RATIO:.2f})",
-                   met=bool(x <= TARGET_RATIO))
+                   target=(f"within {TARGET_RATIO:g}x of the floor (ratio >= {1 / TARGET_RATIO:.2f})" if judged else
+                           f"none at this size (the {TARGET_RATIO:g}x target is judged at {rows[-1]['n']:,} fills)"),
+                   met=bool(x <= TARGET_RATIO) if judged else None)
+        print(f"  {label}: target within {TARGET_RATIO:g}x of its floor at {rows[-1]['n']:,} fills: "
+              f"{ratios[-1]:.2f} x, {'met' if ratios[-1] <= TARGET_RATIO else 'MISSED'}")
         if len(rows) >= 2:
-            te = fit_exponent(ns, [r[f"{key}_s"] for r in rows])
+            # Linearity is fitted from 1e7 fills up (when two such sizes ran): below that a run's fixed second of
+            # scheduling would flatten the slope and flatter the exponent.
+            big = [r for r in rows if r["n"] >= 10_000_000]
+            fit = big if len(big) >= 2 else rows
+            fn = [r["n"] for r in fit]
+            te = fit_exponent(fn, [r[f"{key}_s"] for r in fit])
             grow = [max(r[f"{key}_grow_mb"], 1.0) for r in rows]
-            me = fit_exponent(ns, grow)
-            print(f"  {label}: time ~ fills^{te:.2f} (target <= {TARGET_EXPONENT}), peak memory per worker above its start "
-                  f"~ fills^{me:.2f} ({' / '.join(f'{g:.0f}' for g in grow)} MB)")
-            record("scaling", f"tca on Dask, {case} (fills; peak RSS per worker above its start)", sizes=ns,
+            me = fit_exponent(fn, [max(r[f"{key}_grow_mb"], 1.0) for r in fit])
+            print(f"  {label}: time ~ fills^{te:.2f} from {fn[0]:,} to {fn[-1]:,} fills (target <= {TARGET_EXPONENT}), "
+                  f"peak memory per worker above its start ~ fills^{me:.2f} ({' / '.join(f'{g:.0f}' for g in grow)} MB)")
+            record("scaling", f"tca on Dask, {case} (fills; peak RSS per worker above its start; exponents from "
+                   f"{fn[0]:,} fills up)", sizes=ns,
                    times=[r[f"{key}_s"] for r in rows], peaks_mib=[g * 1e6 / 2**20 for g in grow],
                    time_exponent=te, memory_exponent=me, met=None)
-            record("tca_dask", f"linearity of tca on Dask, {case}, {ns[0]:,} -> {ns[-1]:,} fills", exponent=te,
+            record("tca_dask", f"linearity of tca on Dask, {case}, {fn[0]:,} -> {fn[-1]:,} fills", exponent=te,
                    target=f"exponent <= {TARGET_EXPONENT}", met=bool(te <= TARGET_EXPONENT),
                    execlab_s=rows[-1][f"{key}_s"])
     print(f"client peak RSS: {_peak_rss_mb() / 1024:.2f} GB")

@@ -49,10 +49,22 @@ def faster(ratio: float) -> str:
 
 
 def machine_line(rows: list[dict]) -> str:
-    m = rows[-1]["machine"]
+    """The machine(s) the rows were measured on; when runs of different sessions landed on different machines, each
+    machine with the benchmarks it ran (a ratio is always between timings of one run, so of one machine)."""
+    def describe(m: dict) -> str:
+        return (f"{m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; Python {m['python']}, "
+                f"numpy {m['numpy']}, pandas {m['pandas']}")
+
+    machines: dict[str, list[str]] = {}
+    for r in rows:
+        benches = machines.setdefault(describe(r["machine"]), [])
+        if r["bench"] not in benches:
+            benches.append(r["bench"])
     when = sorted(r["when"] for r in rows)
-    return (f"{m['cpu']}, {m['cores']} cores, {m['ram_gib']} GiB RAM, {m['os']}; Python {m['python']}, "
-            f"numpy {m['numpy']}, pandas {m['pandas']}. Runs from {when[0]} to {when[-1]}.")
+    if len(machines) == 1:
+        return f"{next(iter(machines))}. Runs from {when[0]} to {when[-1]}."
+    parts = "; ".join(f"{d} ({', '.join(b)})" for d, b in machines.items())
+    return f"{len(machines)} machines of the same size: {parts}. Runs from {when[0]} to {when[-1]}."
 
 
 def speed_table(rows: list[dict]) -> list[str]:

@@ -29,8 +29,8 @@ def fill_rule_loop(code, row, t, t_miss, t_other, other_ticker, shares, integral
     ====  =====================================================================
     k     rule
     ====  =====================================================================
-    0     time missing (``t_miss``)
-    1     time in another time zone (``t_other``)
+    0     time missing (``t_miss``; empty: none is)
+    1     time in another time zone (``t_other``; empty: none is)
     2     ticker differs from the order's (``other_ticker``; empty: no column)
     3     shares not a whole number in (0, ``max_shares``) (``integral``: the
           column held integers, so only the range is checked)
@@ -47,6 +47,8 @@ def fill_rule_loop(code, row, t, t_miss, t_other, other_ticker, shares, integral
     overfills without another pass.
     """
     has_ticker = other_ticker.shape[0] > 0
+    has_missing = t_miss.shape[0] > 0                              # an empty mask: no row has it
+    has_other = t_other.shape[0] > 0
     for i in range(row.shape[0]):
         if code[i] != 0:
             continue
@@ -55,9 +57,9 @@ def fill_rule_loop(code, row, t, t_miss, t_other, other_ticker, shares, integral
         q = shares[i]
         p = price[i]
         k = -1
-        if t_miss[i]:
+        if has_missing and t_miss[i]:
             k = 0
-        elif t_other[i]:
+        elif has_other and t_other[i]:
             k = 1
         elif has_ticker and other_ticker[i]:
             k = 2

@@ -216,7 +216,9 @@ def _times(df: pd.DataFrame, name: str, column: str, tz: Any, *, post_trade: boo
         missing = np.asarray(t.isna())
         return t.as_unit("ns").asi8, missing, np.zeros(n, bool), t.tz
     if isinstance(col.dtype, pd.DatetimeTZDtype):
-        t = pd.DatetimeIndex(col).as_unit("ns")
+        t = pd.DatetimeIndex(col)
+        if t.unit != "ns":  # as_unit copies even to its own unit
+            t = t.as_unit("ns")
         missing = np.asarray(t.isna())
         ns = np.where(missing, 0, t.asi8) if missing.any() else t.asi8
         if col.dtype == pd.DatetimeTZDtype(col.dtype.unit, tz):  # the market's zone: no row can be in another
@@ -746,15 +748,17 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
     if reject:
         known = all_order_ids if all_order_ids is not None else orders.order_id
         is_known = np.zeros(n, bool)
-        if unknown.any():
-            is_known[unknown] = np.asarray(foid[unknown].isin(known))
+        if any_unknown := unknown.any():
+            ask = foid[unknown]  # a missing id is no order's id, even beside an order rejected for a missing id
+            is_known[unknown] = np.asarray(ask.isin(known)) & ~np.asarray(ask.isna())
         if n and len(known) and unknown.all() and not is_known.any() \
                 and not pd.api.types.is_dtype_equal(foid.dtype, known.dtype):
             raise TypeError(f"fills column 'order_id' has dtype {foid.dtype} but orders column 'order_id' has dtype "
                             f"{known.dtype}, so no fill matches an order (e.g. {show(foid[0])}); read both with the "
                             "same type.")
-        rules.check(unknown & ~is_known, "unknown order_id")
-        rules.check(unknown, "order rejected")
+        if any_unknown:
+            rules.check(unknown & ~is_known, "unknown order_id")
+            rules.check(unknown, "order rejected")
     else:
         rules.check(unknown, "unknown order_id",
                     lambda i: f"{name} column 'order_id' has {show(df['order_id'].iloc[i])} at row {show(idx[i])}, "
@@ -783,7 +787,9 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
     if fast is not None:
         executed = np.zeros(len(orders))
         first_bar = market.day_first[orders.day]
-        fast(rules.code, row, t, t_miss, t_other, other_ticker, shares, _integral(df, "shares"), price, fee,
+        none = np.zeros(0, bool)  # masks without a True row are passed empty: nothing to read per fill
+        fast(rules.code, row, t, t_miss if t_miss.any() else none, t_other if t_other.any() else none, other_ticker,
+             shares, _integral(df, "shares"), price, fee,
              orders.arrival_ns, market.start_ns[first_bar], orders.end_ns, orders.close_ns, _FAST_REASONS,
              float(_MAX_SHARES), executed)
     else:

@@ -207,6 +207,16 @@ def test_order_reasons_reject_their_fills():
     assert r.orders.index.tolist() == [1] and len(r.fills) == 1
 
 
+def test_a_fill_without_order_id_is_unknown_even_beside_an_order_without_one():
+    """An order with a missing id is rejected; a fill with a missing id is still an unknown order's, not that one's."""
+    o = pd.DataFrame({"order_id": [1.0, np.nan], "ticker": "XYZ", "side": "BUY", "quantity": 100,
+                      "decision_time": ts("15:56")})
+    f = pd.DataFrame({"order_id": [1.0, np.nan], "time": ts("15:57"), "shares": 10, "price": 100.0})
+    r = tca(o, f, market())
+    assert r.rejected[["table", "row", "reason"]].values.tolist() == [["orders", 1, "missing order_id"],
+                                                                      ["fills", 1, "unknown order_id"]]
+
+
 def test_time_zone_rows_rejected():
     f = _fills()
     utc = f["time"].dt.tz_convert("UTC").astype(object)
