@@ -1,6 +1,7 @@
 """Optional compiled loops: numba when it is installed, the numpy path otherwise.
 
-A few hot paths (cumulative rounding of schedules, per-fill TCA metrics) are
+A few hot paths (cumulative rounding of schedules, the row rules of post-trade
+fills, per-fill TCA metrics) are
 one pass over an array in a compiled loop but three or four passes in numpy.
 numba does that job better than code we would write (README, "Dependencies"),
 but it is optional (the ``fast`` extra, also in ``replay`` and ``dev``), so each
