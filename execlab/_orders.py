@@ -102,6 +102,9 @@ def _signs(ser: pd.Series) -> np.ndarray:
         return lookup[ser.cat.codes.to_numpy()]  # code -1 (missing) reads the trailing 0
     vals = ser.to_numpy()
     if vals.dtype == object:
+        missing = pd.isna(vals)
+        if missing.any():  # pd.NA compares to NA, not False: the comparison below would raise on it
+            vals = np.where(missing, None, vals)
         buy = (vals == "BUY") | ((vals == 1) & ~_is_bool(vals))
         sell = (vals == "SELL") | ((vals == -1) & ~_is_bool(vals))
     else:  # e.g. pyarrow-backed strings: let pandas compare natively

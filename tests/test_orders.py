@@ -54,6 +54,14 @@ def test_side_unknown_value_message(value, shown):
         side_to_sign(["SELL", value])
 
 
+@pytest.mark.parametrize("dtype", ["string[pyarrow]", "string[python]", object])
+def test_side_missing_in_pandas_strings_is_a_named_value_error(dtype):
+    """pd.NA compares to NA, not False: a missing side in a pandas string column is named like any other bad value."""
+    with pytest.raises(ValueError, match=r"orders column 'side' has <NA> at row 1; must be one of \['BUY', 'SELL'\]"):
+        side_to_sign(pd.Series(["BUY", pd.NA, "SELL"], dtype=dtype))
+    assert side_to_sign(pd.Series(["BUY", "SELL"], dtype=dtype)).tolist() == [1, -1]
+
+
 def test_side_message_names_frame_column_and_row_label():
     with pytest.raises(ValueError, match=r"decisions column 'action' has 'HOLD' at row 'd2'"):
         side_to_sign(pd.Series(["BUY", "HOLD"], index=["d1", "d2"]), "decisions", "action")
