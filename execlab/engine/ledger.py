@@ -18,13 +18,14 @@ paid :math:`F`.
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ._int64 import check_grouped_sums, to_int64
+from ._lock import Guarded
+from ._lock import locked as _locked
 from .._kernels import average_cost_path
 from ._ledger_io import ledger_from_dict, ledger_to_dict, load_ledger
 
@@ -33,25 +34,13 @@ __all__ = ["Ledger"]
 _FILL_COLS = ["time", "ticker", "shares", "price", "fee", "order_id"]
 
 
-def _locked(method):
-    """Run ``method`` holding the ledger's lock (re-entrant: locked methods may call each other)."""
-    import functools
-
-    @functools.wraps(method)
-    def wrapper(self, *args, **kwargs):
-        with self._lock:
-            return method(self, *args, **kwargs)
-
-    return wrapper
-
-
 def _show(v: object) -> str:
     if isinstance(v, np.generic):
         v = v.item()
     return repr(v) if isinstance(v, str) else str(v)
 
 
-class Ledger:
+class Ledger(Guarded):
     """Cash and positions, updated from fills.
 
     Parameters
@@ -106,16 +95,7 @@ class Ledger:
         self._fills: list[pd.DataFrame] = []
         self._fills_cache: pd.DataFrame | None = None
         self.start_time = None if start_time is None else pd.Timestamp(start_time)
-        self._lock = threading.RLock()
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("_lock", None)  # locks do not pickle; a copy gets its own
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.RLock()
+        self._new_lock()
 
     @staticmethod
     def _read_positions(positions: object) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -458,7 +438,7 @@ class Ledger:
         new._fills_cache = self._fills_cache
         new._last_times = getattr(self, "_last_times", None)  # an immutable summary: safe to share
         new.start_time = self.start_time
-        new._lock = threading.RLock()
+        new._new_lock()
         return new
 
     @_locked

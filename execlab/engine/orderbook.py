@@ -14,7 +14,6 @@ transition raises before anything is written.
 
 from __future__ import annotations
 
-import threading
 
 import numpy as np
 import pandas as pd
@@ -22,7 +21,9 @@ import pandas as pd
 from .._orders import from_ns, side_to_sign
 from ._int64 import to_int64
 from .decisions import URGENCIES
-from .ledger import Ledger, _locked
+from ._lock import Guarded
+from ._lock import locked as _locked
+from .ledger import Ledger
 
 __all__ = ["OrderBook", "ORDER_STATES", "LEGAL_TRANSITIONS", "IllegalTransition", "book_fills", "fills_with_children",
            "stamp_fills"]
@@ -93,7 +94,7 @@ class _Grown:
         buf[used:need] = new
 
 
-class OrderBook:
+class OrderBook(Guarded):
     """Parent and child orders with states and a transition history.
 
     Examples
@@ -123,7 +124,7 @@ class OrderBook:
     def __init__(self) -> None:
         # One re-entrant lock for every read and write: a read (history, parents) joins cached pieces and
         # must not interleave with an add or a transition from another thread.
-        self._lock = threading.RLock()
+        self._new_lock()
         self._n = 0
         self._static: list[pd.DataFrame] = []
         self._starts: list[int] = []  # first order id of each static chunk
@@ -142,15 +143,6 @@ class OrderBook:
         self._kind = np.zeros(0, dtype=object)
         self._hist_cat: dict[str, np.ndarray] | None = None
         self._hist_cat_len = 0  # entries of _hist already in _hist_cat
-
-    def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
-        state.pop("_lock", None)  # locks do not pickle; a copy gets its own
-        return state
-
-    def __setstate__(self, state: dict) -> None:
-        self.__dict__.update(state)
-        self._lock = threading.RLock()
 
     # ------------------------------------------------------------------ adding
     def _add(self, frame: pd.DataFrame, kind: str, time: object) -> np.ndarray:
