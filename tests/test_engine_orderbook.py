@@ -72,3 +72,22 @@ def test_children_and_snapshot_restore():
         b.add_children(pd.DataFrame({"parent_id": [9], "quantity": [1]}), T0)
     b.restore(snap)
     assert len(b) == 1 and len(b.children) == 0 and len(b.history) == 1
+
+
+def test_book_and_ledger_pickle_with_a_lock_of_their_own():
+    """Shared between threads, each holds a lock; a pickled copy keeps the state and gets its own working lock."""
+    import pickle
+
+    from execlab.engine import Ledger
+
+    b, ids = book_with(2)
+    b.transition(ids[:1], "FILLED", T0, "done")
+    c = pickle.loads(pickle.dumps(b))
+    assert c._lock is not b._lock
+    pd.testing.assert_frame_equal(c.history, b.history)
+    assert c.status(ids).tolist() == b.status(ids).tolist() == ["FILLED", "NEW"]
+    c.transition(ids[1:], "CANCELLED", T0, "copy only")    # the copy works and leaves the original alone
+    assert b.status(ids).tolist() == ["FILLED", "NEW"]
+    led = Ledger(1_000.0, {"AAPL": (5, 580.0)})
+    copy = pickle.loads(pickle.dumps(led))
+    assert copy._lock is not led._lock and copy.position("AAPL") == 5 and copy.cash == led.cash
