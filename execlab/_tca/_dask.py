@@ -38,24 +38,45 @@ from ._metrics import NO_ORDER, ForecastArrays, Params, QuoteBook, tca_core
 __all__ = ["tca_dask"]
 
 
+def _named_orders(o: Orders, part: pd.DataFrame) -> np.ndarray:
+    """Positions in ``o`` of the orders that ``part``'s fills name, in order (ids looked up once per run)."""
+    col = part["order_id"]
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
+        v = col.to_numpy()
+        named = np.unique(v[_run_starts(v)])
+    else:
+        named = pd.unique(col)
+    pos = o.order_id.get_indexer(pd.Index(named))
+    return np.sort(pos[pos >= 0])
+
+
 def _partition(part: pd.DataFrame, o: Orders, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None,
                all_ids: pd.Index, out: str | None, i: int, keep_fills: bool = True
                ) -> tuple[pd.DataFrame | None, Any, pd.DataFrame, np.ndarray]:
-    """Check and analyse one partition of fills; returns (orders, fills or path, rejected, order positions)."""
-    f = check_fills(part, o, market=m, errors="reject", all_order_ids=all_ids)
+    """Check and analyse one partition of fills; returns (orders, fills or path, rejected, order positions).
+
+    The fills are checked against the orders they name only (every order of ``o`` they could belong to): each
+    fill's order row is then a position among a partition's few orders, and the per-order lookups of the checks
+    and of the compiled pass stay in cache.
+    """
+    named = _named_orders(o, part)
+    sub = o.take(named)
+    f = check_fills(part, sub, market=m, errors="reject", all_order_ids=all_ids)
     if len(f) == 0:
         return None, None, f.rejected, np.zeros(0, np.int64)
-    used = np.unique(f.row[_run_starts(f.row)])  # the orders this partition fills, in order
-    pos = np.full(len(o), -1, np.int64)
-    pos[used] = np.arange(len(used))
-    otab, ftab = tca_core(o.take(used), dataclasses.replace(f, row=pos[f.row]), m, fc, p, book, keep_fills)
+    has = np.zeros(len(sub), bool)
+    has[f.row[_run_starts(f.row)]] = True  # the named orders with an accepted fill
+    if not has.all():  # an order all of whose fills were rejected: left to the orders without fills
+        pos = np.cumsum(has) - 1
+        sub, f = sub.take(np.flatnonzero(has)), dataclasses.replace(f, row=pos[f.row])
+    otab, ftab = tca_core(sub, f, m, fc, p, book, keep_fills)
     if ftab is not None and out is not None:  # written by the worker, column by column from the arrays
         path = Path(out) / f"part.{i:05d}.parquet"
         ftab.to_parquet(path)
         ftab = str(path)
     elif ftab is not None:
         ftab = ftab.to_pandas()
-    return otab, ftab, f.rejected, used
+    return otab, ftab, f.rejected, named[has]
 
 
 def _compute(tasks: list, progress: bool) -> list:
