@@ -14,7 +14,7 @@ import numpy as np
 
 from ._compiled import jit
 
-__all__ = ["round_cumulative", "group_cumsum", "group_exclusive_cumsum", "cap_recurrence", "average_cost_path", "interval_sum"]
+__all__ = ["round_cumulative", "run_starts", "group_cumsum", "group_exclusive_cumsum", "cap_recurrence", "average_cost_path", "interval_sum"]
 
 
 # Adding 2**52 to a float in [0, 2**52) rounds it to the nearest integer (ties to even, which
@@ -238,6 +238,22 @@ def group_exclusive_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
     start = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
     base = np.repeat(excl[start], np.diff(np.r_[start, len(values)]))
     return excl - base
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """Positions where a run of equal values starts (NaN != NaN: each NaN is a run of its own).
+
+    Examples
+    --------
+    >>> run_starts(np.array([7, 7, 3, 3, 3, 7])).tolist()
+    [0, 2, 5]
+    """
+    if len(values) == 0:
+        return np.zeros(0, np.int64)
+    change = np.empty(len(values), bool)
+    change[0] = True
+    np.not_equal(values[1:], values[:-1], out=change[1:])
+    return np.flatnonzero(change)
 
 
 def group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:

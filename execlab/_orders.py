@@ -34,7 +34,7 @@ import pandas as pd
 
 from ._compiled import jit
 from ._fill_rules import fill_rule_loop
-from ._kernels import group_cumsum
+from ._kernels import group_cumsum, run_starts
 from ._validation import check_frame
 
 __all__ = [
@@ -395,16 +395,6 @@ def _reject_mode(errors: str, market: Any) -> bool:
     return errors == "reject"
 
 
-def _run_starts(values: np.ndarray) -> np.ndarray:
-    """Positions where a run of equal values starts (NaN != NaN: each NaN is a run of its own)."""
-    if len(values) == 0:
-        return np.zeros(0, np.int64)
-    change = np.empty(len(values), bool)
-    change[0] = True
-    np.not_equal(values[1:], values[:-1], out=change[1:])
-    return np.flatnonzero(change)
-
-
 def _order_rows(order_ids: pd.Index, fill_order_ids: pd.Index) -> np.ndarray:
     """Position of each fill's order in ``order_ids`` (-1 if none), looked up once per run of equal ids.
 
@@ -416,7 +406,7 @@ def _order_rows(order_ids: pd.Index, fill_order_ids: pd.Index) -> np.ndarray:
     if not (isinstance(dtype, np.dtype) and dtype.kind in "iuf") or len(fill_order_ids) < 2:
         return order_ids.get_indexer(fill_order_ids)
     v = fill_order_ids.to_numpy()
-    start = _run_starts(v)
+    start = run_starts(v)
     if len(start) > len(v) // 4:  # short runs: the plain lookup is as fast
         return order_ids.get_indexer(fill_order_ids)
     return np.repeat(order_ids.get_indexer(fill_order_ids[start]), np.diff(start, append=len(v)))

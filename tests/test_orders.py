@@ -479,3 +479,18 @@ def test_the_modes_judge_rows_alike_but_for_zero_shares_and_the_close(kinds):
     except ValueError:
         raised = True
     assert raised == bool(set(kinds) - {"ok", "zero", "late"})
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from([1.0, 2.0, 3.0, 7.0, np.nan]), st.integers(1, 12)), min_size=0, max_size=30),
+       st.booleans())
+def test_order_rows_by_runs_equal_a_lookup_per_fill(runs, as_int):
+    """Order ids looked up once per run of equal ids give each fill the same row as one lookup per fill."""
+    from execlab._orders import _order_rows
+
+    ids = [x for x, k in runs for _ in range(k)]
+    if as_int:
+        ids = [int(x) if x == x else 5 for x in ids]   # no NaN in an int column
+    fills = pd.Index(np.array(ids, dtype=np.int64 if as_int else np.float64))
+    orders = pd.Index(np.array([3, 1, 2], dtype=np.int64 if as_int else np.float64))
+    assert _order_rows(orders, fills).tolist() == orders.get_indexer(fills).tolist()

@@ -32,7 +32,8 @@ import numpy as np
 import pandas as pd
 
 from .._market import Market
-from .._orders import Fills, Orders, _run_starts, check_fills
+from .._kernels import run_starts
+from .._orders import Fills, Orders, check_fills
 from ._metrics import NO_ORDER, ForecastArrays, Params, QuoteBook, tca_core
 
 __all__ = ["tca_dask"]
@@ -43,7 +44,7 @@ def _named_orders(o: Orders, part: pd.DataFrame) -> np.ndarray:
     col = part["order_id"]
     if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iuf":
         v = col.to_numpy()
-        named = np.unique(v[_run_starts(v)])
+        named = np.unique(v[run_starts(v)])
     else:
         named = pd.unique(col)
     pos = o.order_id.get_indexer(pd.Index(named))
@@ -65,7 +66,7 @@ def _partition(part: pd.DataFrame, o: Orders, m: Market, fc: ForecastArrays, p: 
     if len(f) == 0:
         return None, None, f.rejected, np.zeros(0, np.int64)
     has = np.zeros(len(sub), bool)
-    has[f.row[_run_starts(f.row)]] = True  # the named orders with an accepted fill
+    has[f.row[run_starts(f.row)]] = True  # the named orders with an accepted fill
     if not has.all():  # an order all of whose fills were rejected: left to the orders without fills
         pos = np.cumsum(has) - 1
         sub, f = sub.take(np.flatnonzero(has)), dataclasses.replace(f, row=pos[f.row])
