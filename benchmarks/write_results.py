@@ -64,7 +64,9 @@ def machine_line(rows: list[dict]) -> str:
     if len(machines) == 1:
         return f"{next(iter(machines))}. Runs from {when[0]} to {when[-1]}."
     parts = "; ".join(f"{d} ({', '.join(b)})" for d, b in machines.items())
-    return f"{len(machines)} machines of the same size: {parts}. Runs from {when[0]} to {when[-1]}."
+    sizes = {(r["machine"]["cores"], r["machine"]["ram_gib"]) for r in rows}
+    kind = "machines of the same size" if len(sizes) == 1 else "machines"
+    return f"{len(machines)} {kind}: {parts}. Runs from {when[0]} to {when[-1]}."
 
 
 def speed_table(rows: list[dict]) -> list[str]:

@@ -243,6 +243,16 @@ def group_exclusive_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:
 def run_starts(values: np.ndarray) -> np.ndarray:
     """Positions where a run of equal values starts (NaN != NaN: each NaN is a run of its own).
 
+    Parameters
+    ----------
+    values : ndarray, shape (n,)
+        Any numpy dtype that ``!=`` compares element by element.
+
+    Returns
+    -------
+    ndarray of int64, shape (runs,)
+        The first position of each run, starting with 0 (empty for an empty input).
+
     Examples
     --------
     >>> run_starts(np.array([7, 7, 3, 3, 3, 7])).tolist()

@@ -329,7 +329,7 @@ def whole_shares(df: pd.DataFrame, name: str, column: str, *, zero_ok: bool = Fa
         pos = int(np.flatnonzero(bad)[0])
         need = ">= 0" if zero_ok else "> 0"
         raise ValueError(f"{name} column {show(column)} has {show(df[column].iloc[pos])} at row {show(df.index[pos])}; "
-                         f"must be a whole number of shares {need}.")
+                         f"must be a whole number of shares {need} and below 2**53.")
     return q.astype(np.int64)
 
 
@@ -588,7 +588,7 @@ def check_orders(orders: object, *, delay: object = None, name: str = "orders", 
     rules.check(_not_whole(q, zero_ok=not reject, integral=_integral(df, "quantity")),
                 "quantity not a whole number > 0",
                 lambda i: f"{name} column 'quantity' has {q[i]} at row {show(idx[i])}; "
-                          "must be a whole number of shares >= 0.")
+                          "must be a whole number of shares >= 0 and below 2**53.")
     rules.check(dec_miss, "decision_time missing", lambda i: _nat_message(name, "decision_time", idx, i))
     rules.check(dec_other, "decision_time in another time zone")
     if has_arrival:
@@ -789,7 +789,7 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
         rules.check(_not_whole(shares, zero_ok=not reject, integral=_integral(df, "shares")),
                     "shares not a whole number > 0",
                     lambda i: f"{name} column 'shares' has {shares[i]} at row {show(idx[i])}; must be a whole number of "
-                              "shares >= 0.")
+                              "shares >= 0 and below 2**53.")
         with np.errstate(invalid="ignore"):
             bad_price = ~((price > 0) & (price < np.inf))  # NaN fails both
         rules.check(bad_price, "price not > 0",

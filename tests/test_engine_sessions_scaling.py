@@ -147,10 +147,18 @@ def test_the_book_refuses_an_unknown_side_a_negative_quantity_and_an_unknown_urg
     t = pd.Timestamp("2012-06-21 10:00", tz="America/New_York")
     good = {"decision_id": ["d"], "ticker": ["AAPL"], "side": ["BUY"], "quantity": [100], "algorithm": ["twap"],
             "urgency": ["HIGH"]}
-    for column, value, message in (("side", "SIDEWAYS", "side"), ("quantity", -5, "quantity' has -5"),
-                                   ("urgency", "WHENEVER", "urgency' has 'WHENEVER'")):
+    for column, value, message in (("side", "SIDEWAYS", "side"), ("quantity", -5, "quantity' has -5 at row 0"),
+                                   ("urgency", "WHENEVER", "urgency' has 'WHENEVER' at row 0")):
         book = OrderBook()
         with pytest.raises(ValueError, match=message):
             book.add_parents(pd.DataFrame({**good, column: [value]}), t)
-        assert len(book) == 0   # nothing half-added
-    assert len(OrderBook().add_parents(pd.DataFrame(good), t)) == 1
+        assert len(book) == 0   # nothing half-added: a good frame after it is the book's only order
+        book.add_parents(pd.DataFrame(good), t)
+        assert len(book.parents) == 1 and book.parents["quantity"].tolist() == [100]
+        assert book.parents["urgency"].tolist() == ["HIGH"] and book.parents["side"].tolist() == ["BUY"]
+    # a missing urgency in a pandas string column is no urgency, not an error from comparing NA
+    for dtype in ("string[pyarrow]", "string[python]", object):
+        frame = pd.DataFrame({**good, "urgency": pd.array([pd.NA], dtype=dtype)})
+        assert len(OrderBook().add_parents(frame, t)) == 1
+        with pytest.raises(ValueError, match="urgency' has 'SOON' at row 0"):
+            OrderBook().add_parents(pd.DataFrame({**good, "urgency": pd.array(["SOON"], dtype=dtype)}), t)

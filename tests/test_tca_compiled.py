@@ -156,6 +156,7 @@ def _rules_both(orders: pd.DataFrame, fills: pd.DataFrame, mkt):
 
 
 def _rules_same(a, b) -> None:
+    assert len(a) == len(b) == 3
     for x, y in zip(a, b):
         pd.testing.assert_frame_equal(x, y, check_exact=True)
 
@@ -188,6 +189,22 @@ def test_every_fill_reason_compiled_equals_numpy():
                    6: "shares not a whole number > 0", 7: "price not > 0", 8: "after the close", 10: "overfill",
                    11: "fee not finite", 12: "before arrival", 13: "unknown order_id", 14: "duplicate fill_id",
                    15: "before the open"}
+
+
+@pytest.mark.parametrize("with_ids", [False, True])
+def test_overfill_from_the_compiled_share_totals(with_ids):
+    """No repeated fill id, so the overfill rule reads the totals the compiled pass added (not a recount)."""
+    mkt = market()
+    orders = pd.DataFrame({"order_id": [1, 2], "ticker": "XYZ", "side": ["BUY", "SELL"], "quantity": [100, 50],
+                           "decision_time": ts("15:56")})
+    fills = pd.DataFrame({"order_id": [1, 2, 1, 2, 1, 2], "shares": [60, 30, 30, 30, 20, 5], "price": 100.0,
+                          "time": [ts("15:56:10"), ts("15:56:20"), ts("15:57"), ts("15:57:30"), ts("15:58"),
+                                   ts("15:59")]})
+    if with_ids:
+        fills["fill_id"] = np.arange(6)
+    a, b = _rules_both(orders, fills, mkt)
+    _rules_same(a, b)
+    assert a[2][["row", "reason"]].values.tolist() == [[3, "overfill"], [4, "overfill"], [5, "overfill"]]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -26,7 +26,13 @@ def setup():
     fills.loc[3, "price"] = -1.0
     fills.loc[10, "order_id"] = 10_000
     fills = pd.concat([fills, fills.iloc[[20]]], ignore_index=True)  # duplicate fill_id
-    return mkt, desk.orders, fills
+    orders = desk.orders.copy()
+    # an order every fill of which is rejected (it is reported as an order without fills), and a rejected order
+    # whose fills are rejected with it
+    every_fill_bad, rejected_order = orders["order_id"].iloc[5], orders["order_id"].iloc[7]
+    fills.loc[fills["order_id"] == every_fill_bad, "price"] = 0.0
+    orders.loc[orders["order_id"] == rejected_order, "side"] = "HOLD"
+    return mkt, orders, fills
 
 
 def _by_session(fills: pd.DataFrame, directory) -> "dd.DataFrame":
@@ -53,7 +59,9 @@ def _assert_same(a, b):
 def test_local_cluster_equals_in_memory(setup, tmp_path):
     mkt, orders, fills = setup
     mem = tca(orders, fills, mkt)
-    assert sorted(mem.rejected["reason"]) == ["duplicate fill_id", "price not > 0", "unknown order_id"]
+    assert set(mem.rejected["reason"]) == {"duplicate fill_id", "price not > 0", "unknown order_id", "order rejected",
+                                           "side not BUY/SELL"}
+    assert (mem.orders.loc[orders["order_id"].iloc[5], "n_fills"] == 0) and len(mem.orders) == len(orders) - 1
     ddf = _by_session(fills, tmp_path)
     assert ddf.npartitions > 1
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \

@@ -48,7 +48,7 @@ def _named_orders(o: Orders, part: pd.DataFrame) -> np.ndarray:
     else:
         named = pd.unique(col)
     pos = o.order_id.get_indexer(pd.Index(named))
-    return np.sort(pos[pos >= 0])
+    return np.unique(pos[pos >= 0])  # unique: ids equal as numbers (1 and 1.0 in an object column) name one order
 
 
 def _partition(part: pd.DataFrame, o: Orders, m: Market, fc: ForecastArrays, p: Params, book: QuoteBook | None,

@@ -31,7 +31,8 @@ class Guarded:
         self._lock = threading.RLock()
 
     def __getstate__(self) -> dict:
-        state = self.__dict__.copy()
+        with self._lock:  # a consistent state even while another thread writes
+            state = self.__dict__.copy()
         state.pop("_lock", None)
         return state
 

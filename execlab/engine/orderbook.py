@@ -14,15 +14,14 @@ transition raises before anything is written.
 
 from __future__ import annotations
 
-
 import numpy as np
 import pandas as pd
 
-from .._orders import from_ns, side_to_sign
+from .._orders import from_ns, show, side_to_sign
 from ._int64 import to_int64
-from .decisions import URGENCIES
 from ._lock import Guarded
 from ._lock import locked as _locked
+from .decisions import URGENCIES
 from .ledger import Ledger
 
 __all__ = ["OrderBook", "ORDER_STATES", "LEGAL_TRANSITIONS", "IllegalTransition", "book_fills", "fills_with_children",
@@ -156,6 +155,10 @@ class OrderBook(Guarded):
             times = pd.DatetimeIndex([pd.Timestamp(time)] * n)
         if times.tz is None:
             raise ValueError("order times must be timezone-aware.")
+        # Every check before any change: a refused frame leaves the book as it was.
+        quantity = to_int64(frame["quantity"].to_numpy() if "quantity" in frame.columns else np.full(n, None, object),
+                            "orders column 'quantity'", index_name="row")
+        self._check_rows(frame, quantity)
         if self._tz is None:
             self._tz = times.tz
         ns = times.as_unit("ns").asi8
@@ -176,8 +179,6 @@ class OrderBook(Guarded):
         static = pd.DataFrame(cols)
         self._static.append(static)
         self._starts.append(self._n)
-        quantity = to_int64(static["quantity"].to_numpy(), "orders column 'quantity'", index_name="row")
-        self._check_rows(frame, quantity)
         for name, new in (("_kind", kind), ("_quantity", quantity), ("_state", 0), ("_filled", 0), ("_updated", ns),
                           ("_reason", "created")):
             _Grown.append(self, name, new, n)
@@ -197,16 +198,16 @@ class OrderBook(Guarded):
         """Refuse, naming the row, a side other than BUY/SELL, a negative quantity, an urgency not in URGENCIES."""
         if (quantity < 0).any():
             pos = int(np.flatnonzero(quantity < 0)[0])
-            raise ValueError(f"orders column 'quantity' has {int(quantity[pos])} at row {frame.index[pos]!r}; "
+            raise ValueError(f"orders column 'quantity' has {int(quantity[pos])} at row {show(frame.index[pos])}; "
                              "must be >= 0 shares.")
         if "side" in frame.columns and len(frame):
             side_to_sign(frame["side"], "orders", "side", frame.index)
         if "urgency" in frame.columns and len(frame):
-            u = frame["urgency"].to_numpy(object)
-            bad = pd.notna(u) & ~np.isin(u, np.array(URGENCIES, dtype=object))
+            u = frame["urgency"]
+            bad = u.notna().to_numpy(bool) & ~u.isin(URGENCIES).to_numpy(bool, na_value=False)  # NA: no urgency
             if bad.any():
                 pos = int(np.flatnonzero(bad)[0])
-                raise ValueError(f"orders column 'urgency' has {u[pos]!r} at row {frame.index[pos]!r}; "
+                raise ValueError(f"orders column 'urgency' has {show(u.iloc[pos])} at row {show(frame.index[pos])}; "
                                  f"must be one of {list(URGENCIES)}.")
 
     @_locked
