@@ -502,15 +502,17 @@ def book_fills(book: OrderBook, ledger: Ledger, fills: pd.DataFrame, sign: np.nd
     ftimes = pd.DatetimeIndex(fills["time"])
     shares = fills["shares"].to_numpy(np.int64)
     why = ("fill " + fills["shares"].astype(str) + " @ " + fills["price"].round(4).astype(str)).to_numpy(object)
-    book.apply_fills(fills["child_id"].to_numpy(), shares, ftimes, why)
-    book.apply_fills(fills["order_id"].to_numpy(), shares, ftimes, why)
-    still = np.isin(book.status(open_ids), ["NEW", "PARTIALLY_FILLED"])
-    oid = open_ids[still]
-    if len(oid):
-        rem = book.quantity[oid] - book._filled[oid]
-        at = close if cancel_at is None else from_ns(np.asarray(cancel_at, dtype=np.int64)[still], close.tz)
-        why = "unfilled at the close: " if cancel_why is None else pd.Series(np.asarray(cancel_why, dtype=object)[still])
-        book.transition(oid, "CANCELLED", at, (why + pd.Series(rem).astype(str) + " shares").to_numpy(object))
+    with book._lock:  # fills, then the cancels of what they left open, as one step for any other thread
+        book.apply_fills(fills["child_id"].to_numpy(), shares, ftimes, why)
+        book.apply_fills(fills["order_id"].to_numpy(), shares, ftimes, why)
+        still = np.isin(book.status(open_ids), ["NEW", "PARTIALLY_FILLED"])
+        oid = open_ids[still]
+        if len(oid):
+            rem = book.quantity[oid] - book._filled[oid]
+            at = close if cancel_at is None else from_ns(np.asarray(cancel_at, dtype=np.int64)[still], close.tz)
+            why = ("unfilled at the close: " if cancel_why is None
+                   else pd.Series(np.asarray(cancel_why, dtype=object)[still]))
+            book.transition(oid, "CANCELLED", at, (why + pd.Series(rem).astype(str) + " shares").to_numpy(object))
     ledger.apply_fills(pd.DataFrame({
         "time": ftimes, "ticker": fills["ticker"].to_numpy(object), "shares": sign * shares,
         "price": fills["price"].to_numpy(np.float64), "fee": fills["fee"].to_numpy(np.float64),
