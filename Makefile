@@ -30,7 +30,7 @@ notebooks: $(STAMP)
 
 test: unit notebooks
 
-# bench_tca_dask runs up to the issue's 100,000,000 fills (about 20 GB of temporary parquet, written once and
+# bench_tca_dask runs up to the issue's 100,000,000 fills (about 30 GB of temporary parquet at the peak; the input is written once and
 # cached; a size the disk cannot hold is left out, and said); `make bench-tca` runs that one alone.
 bench: $(STAMP)
 	rm -f benchmarks/results.jsonl

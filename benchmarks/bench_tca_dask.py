@@ -207,7 +207,8 @@ def main() -> None:
     else:
         sizes = [s for s in LADDER if s < args.fills] + [args.fills]
     free = shutil.disk_usage(root).free
-    need = lambda n: n * (BYTES_PER_FILL + OUT_BYTES_PER_FILL) * 1.2  # noqa: E731
+    # The input, the per-fill output and, while the write floor runs, a second copy of that output.
+    need = lambda n: n * (BYTES_PER_FILL + 2 * OUT_BYTES_PER_FILL) * 1.1  # noqa: E731
     while sizes and need(sizes[-1]) > free + sum(p.stat().st_size for p in root.glob(f"fills_{sizes[-1]}/*")):
         print(f"disk: {free / 1e9:.1f} GB free, not enough for {sizes[-1]:,} fills (input and per-fill output); "
               "leaving that size out")

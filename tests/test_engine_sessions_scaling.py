@@ -156,9 +156,11 @@ def test_the_book_refuses_an_unknown_side_a_negative_quantity_and_an_unknown_urg
         book.add_parents(pd.DataFrame(good), t)
         assert len(book.parents) == 1 and book.parents["quantity"].tolist() == [100]
         assert book.parents["urgency"].tolist() == ["HIGH"] and book.parents["side"].tolist() == ["BUY"]
-    # a missing urgency in a pandas string column is no urgency, not an error from comparing NA
+    # a parent's missing urgency (it picks the algorithm) is refused by name, in any pandas string column, and
+    # never as pandas' "boolean value of NA is ambiguous"
     for dtype in ("string[pyarrow]", "string[python]", object):
         frame = pd.DataFrame({**good, "urgency": pd.array([pd.NA], dtype=dtype)})
-        assert len(OrderBook().add_parents(frame, t)) == 1
+        with pytest.raises(ValueError, match="urgency' has <NA> at row 0; must be one of"):
+            OrderBook().add_parents(frame, t)
         with pytest.raises(ValueError, match="urgency' has 'SOON' at row 0"):
             OrderBook().add_parents(pd.DataFrame({**good, "urgency": pd.array(["SOON"], dtype=dtype)}), t)

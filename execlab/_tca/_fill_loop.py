@@ -21,7 +21,9 @@ import numpy as np
 
 __all__ = ["fill_loop"]
 
-_EXACT = 2**52  # below this an int64 and its float64 quotient by the bar length agree to within one
+# Below this the float64 quotient of an int64 by the bar length is within 1/4 of the exact one (a session is under
+# 2**47 ns), so truncating it and moving by one where the remainder leaves [0, freq) gives the floor exactly.
+_EXACT = 2**50
 
 
 def fill_loop(row, t, px, w, fee,                                  # per fill
@@ -100,8 +102,8 @@ def fill_loop(row, t, px, w, fee,                                  # per fill
                 acc_nan[j] = nan_shares[j, r]
         ti = t[i]
         off = ti - o_open                                          # ns since the open of the fill's session
-        # = off // freq, without the integer division (the slowest instruction here): the float quotient is within
-        # one of it while |off| < 2**52, and the remainder's sign puts it right.
+        # = off // freq, without the integer division (the slowest instruction here): the float quotient is close
+        # to it while |off| < _EXACT, and the remainder's sign puts it right.
         if -_EXACT < off < _EXACT:
             f0 = np.int64(off * inv_freq)
             rem = off - f0 * freq

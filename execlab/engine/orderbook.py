@@ -158,7 +158,7 @@ class OrderBook(Guarded):
         # Every check before any change: a refused frame leaves the book as it was.
         quantity = to_int64(frame["quantity"].to_numpy() if "quantity" in frame.columns else np.full(n, None, object),
                             "orders column 'quantity'", index_name="row")
-        self._check_rows(frame, quantity)
+        self._check_rows(frame, quantity, kind)
         if self._tz is None:
             self._tz = times.tz
         ns = times.as_unit("ns").asi8
@@ -194,8 +194,11 @@ class OrderBook(Guarded):
         return ids
 
     @staticmethod
-    def _check_rows(frame: pd.DataFrame, quantity: np.ndarray) -> None:
-        """Refuse, naming the row, a side other than BUY/SELL, a negative quantity, an urgency not in URGENCIES."""
+    def _check_rows(frame: pd.DataFrame, quantity: np.ndarray, kind: str) -> None:
+        """Refuse, naming the row, a side other than BUY/SELL, a negative quantity, an urgency not in URGENCIES.
+
+        A parent's urgency picks its algorithm, so a missing one is refused too; a child may leave it empty.
+        """
         if (quantity < 0).any():
             pos = int(np.flatnonzero(quantity < 0)[0])
             raise ValueError(f"orders column 'quantity' has {int(quantity[pos])} at row {show(frame.index[pos])}; "
@@ -204,7 +207,9 @@ class OrderBook(Guarded):
             side_to_sign(frame["side"], "orders", "side", frame.index)
         if "urgency" in frame.columns and len(frame):
             u = frame["urgency"]
-            bad = u.notna().to_numpy(bool) & ~u.isin(URGENCIES).to_numpy(bool, na_value=False)  # NA: no urgency
+            bad = ~u.isin(URGENCIES).to_numpy(bool, na_value=False)
+            if kind != "parent":
+                bad &= u.notna().to_numpy(bool)
             if bad.any():
                 pos = int(np.flatnonzero(bad)[0])
                 raise ValueError(f"orders column 'urgency' has {show(u.iloc[pos])} at row {show(frame.index[pos])}; "
