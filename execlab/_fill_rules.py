@@ -16,14 +16,17 @@ import numpy as np
 __all__ = ["fill_rule_loop"]
 
 
-def fill_rule_loop(code, row, t, t_miss, t_other, other_ticker, shares, integral, price, fee,  # per fill
+def fill_rule_loop(code, preset, row, t, t_miss, t_other, other_ticker, shares, integral, price, fee,  # per fill
                    arrival_ns, open_ns, end_ns, close_ns,                                       # per order
                    reasons, max_shares,                                                         # settings
                    executed):                                                                   # out, per order
     """Reason codes of the time, ticker, number and session rules into ``code``; accepted shares into ``executed``.
 
     Rows whose ``code`` is already set (their order id is unknown or their
-    order rejected) are left as they are.  For the others, the first rule
+    order rejected; ``preset`` says whether any is, else ``code`` is not
+    read, only written where a rule is broken, so that its pages are never
+    touched for a clean blotter) are left as they are.  For the others, the
+    first rule
     broken, in this order, sets ``code[i] = reasons[k]``:
 
     ====  =====================================================================
@@ -44,13 +47,14 @@ def fill_rule_loop(code, row, t, t_miss, t_other, other_ticker, shares, integral
 
     A row that breaks none adds its shares to ``executed[row[i]]``, in row
     order (as ``np.bincount`` adds them), so that the caller can look for
-    overfills without another pass.
+    overfills without another pass.  Returns the number of rows it coded.
     """
     has_ticker = other_ticker.shape[0] > 0
     has_missing = t_miss.shape[0] > 0                              # an empty mask: no row has it
     has_other = t_other.shape[0] > 0
+    n_coded = 0
     for i in range(row.shape[0]):
-        if code[i] != 0:
+        if preset and code[i] != 0:
             continue
         r = row[i]
         ti = t[i]
@@ -79,5 +83,7 @@ def fill_rule_loop(code, row, t, t_miss, t_other, other_ticker, shares, integral
             k = 9
         if k >= 0:
             code[i] = reasons[k]
+            n_coded += 1
         else:
             executed[r] += q
+    return n_coded

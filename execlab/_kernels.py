@@ -258,12 +258,21 @@ def run_starts(values: np.ndarray) -> np.ndarray:
     >>> run_starts(np.array([7, 7, 3, 3, 3, 7])).tolist()
     [0, 2, 5]
     """
-    if len(values) == 0:
+    n = len(values)
+    if n == 0:
         return np.zeros(0, np.int64)
-    change = np.empty(len(values), bool)
-    change[0] = True
-    np.not_equal(values[1:], values[:-1], out=change[1:])
-    return np.flatnonzero(change)
+    # Chunk by chunk: no n-long temporary (millions of fills would each touch a fresh page of it), one small buffer.
+    starts = [np.zeros(1, np.int64)]
+    change = np.empty(min(n - 1, _RUN_CHUNK), bool)
+    for lo in range(0, n - 1, _RUN_CHUNK):
+        hi = min(n - 1, lo + _RUN_CHUNK)
+        c = change[:hi - lo]
+        np.not_equal(values[lo + 1:hi + 1], values[lo:hi], out=c)
+        starts.append(np.flatnonzero(c) + (lo + 1))
+    return np.concatenate(starts)
+
+
+_RUN_CHUNK = 1 << 15
 
 
 def group_cumsum(values: np.ndarray, group: np.ndarray) -> np.ndarray:

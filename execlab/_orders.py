@@ -197,7 +197,10 @@ def _offsets_ns(t: pd.DatetimeIndex) -> np.ndarray:
     return t.tz_localize(None).as_unit("ns").asi8 - t.tz_convert("UTC").tz_localize(None).as_unit("ns").asi8
 
 
-def _times(df: pd.DataFrame, name: str, column: str, tz: Any, *, post_trade: bool = True
+_NAT = np.iinfo(np.int64).min  # NaT as int64 ns
+
+
+def _times(df: pd.DataFrame, name: str, column: str, tz: Any, *, post_trade: bool = True, empty_if_none: bool = False
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Any]:
     """A time column as int64 ns (UTC), with masks of missing times and of times in another time zone, and its zone.
 
@@ -208,7 +211,9 @@ def _times(df: pd.DataFrame, name: str, column: str, tz: Any, *, post_trade: boo
     market's own zone (the usual parquet case) needs no per-row work.
     Otherwise any tz-aware column is taken as it is (instants are compared),
     and the zone returned is the column's.  A column without any zone, or
-    that is not times at all, is a schema error.
+    that is not times at all, is a schema error.  ``empty_if_none``: a mask
+    no row is in may come back empty (length 0) instead of all False, so
+    that millions of fills need no mask at all.
     """
     col = df[column]
     n = len(col)
@@ -222,10 +227,16 @@ def _times(df: pd.DataFrame, name: str, column: str, tz: Any, *, post_trade: boo
         t = pd.DatetimeIndex(col)
         if t.unit != "ns":  # as_unit copies even to its own unit
             t = t.as_unit("ns")
-        missing = np.asarray(t.isna())
-        ns = np.where(missing, 0, t.asi8) if missing.any() else t.asi8
+        if empty_if_none and t.asi8.min() != _NAT:  # no NaT (the smallest int64): no mask to build
+            missing = np.zeros(0, bool)
+            ns = t.asi8
+        else:
+            missing = np.asarray(t.isna())
+            ns = np.where(missing, 0, t.asi8) if missing.any() else t.asi8
         if col.dtype == pd.DatetimeTZDtype(col.dtype.unit, tz):  # the market's zone: no row can be in another
-            return ns, missing, np.zeros(n, bool), tz
+            return ns, missing, np.zeros(0 if empty_if_none else n, bool), tz
+        if len(missing) < n:
+            missing = np.zeros(n, bool)
         own = _offsets_ns(t)
     elif pd.api.types.is_datetime64_dtype(col.dtype):
         raise ValueError(f"{name} column {column!r} is timezone-naive; localize it "
@@ -360,6 +371,7 @@ class _Rules:
         self.reasons = reasons
         self.reject = reject
         self.code = np.zeros(n, np.int8)
+        self.clean = True  # no row coded yet: known without reading (or touching) every code
 
     def check(self, bad: Any, reason: str | None, message: Callable[[int], str] | None = None) -> None:
         if self.reject:
@@ -367,6 +379,7 @@ class _Rules:
                 bad = np.asarray(bad, dtype=bool)
                 if bad.any():
                     self.code[bad & (self.code == 0)] = self.reasons.index(reason) + 1
+                    self.clean = False
         elif message is not None:
             bad = np.asarray(bad, dtype=bool)
             if bad.any():
@@ -375,9 +388,16 @@ class _Rules:
     def ok(self) -> np.ndarray:
         return self.code == 0
 
+    def good(self) -> np.ndarray | None:
+        """Positions of the rows no rule has coded, or None when that is every row."""
+        if self.clean:
+            return None
+        ok = self.code == 0
+        return None if ok.all() else np.flatnonzero(ok)
+
     def rejected(self, table: str, index: pd.Index, order_id: pd.Index, fill_id: Any) -> pd.DataFrame:
         """One row per rejected input row: ``table, row, order_id, fill_id, reason``."""
-        bad = np.flatnonzero(self.code)
+        bad = np.zeros(0, np.int64) if self.clean else np.flatnonzero(self.code)
         return pd.DataFrame({
             "table": table,
             "row": index[bad].to_numpy().astype(object),
@@ -616,8 +636,7 @@ def check_orders(orders: object, *, delay: object = None, name: str = "orders", 
         end_ns = np.where(end_miss, close, np.minimum(end, close)) if reject else end
 
     rejected = rules.rejected("orders", idx, oid, None) if reject else None
-    ok = rules.ok()
-    good = None if ok.all() else np.flatnonzero(ok)
+    good = rules.good()
     return Orders(
         df if good is None else df.iloc[good], _keep(oid, good), _keep(tick, good),
         _keep(sign, good).astype(np.int64), _keep(q, good).astype(np.int64), _keep(dec, good), _keep(arr, good),
@@ -727,7 +746,7 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
 
     foid = pd.Index(df["order_id"])
     row = _order_rows(orders.order_id, foid) if len(orders) else np.full(n, -1, np.int64)
-    t, t_miss, t_other, _ = _times(df, name, "time", tz, post_trade=reject)
+    t, t_miss, t_other, _ = _times(df, name, "time", tz, post_trade=reject, empty_if_none=True)
     shares = _numbers(df, name, "shares", post_trade=reject, shares=True)
     price = _numbers(df, name, "price", post_trade=reject)
     fee = _numbers(df, name, "fee", post_trade=reject) if "fee" in df.columns else np.zeros(n)
@@ -737,14 +756,15 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
     def stamp(ns: np.ndarray, i: int) -> pd.Timestamp:
         return from_ns(ns[i:i + 1], tz)[0]
 
-    unknown = row < 0
+    any_unknown = bool(n) and row.min() < 0  # no per-fill mask unless some fill needs one
+    unknown = row < 0 if any_unknown else np.zeros(0, bool)
     if reject:
         known = all_order_ids if all_order_ids is not None else orders.order_id
-        is_known = np.zeros(n, bool)
-        if any_unknown := unknown.any():
+        is_known = np.zeros(n, bool) if any_unknown else unknown
+        if any_unknown:
             ask = foid[unknown]  # a missing id is no order's id, even beside an order rejected for a missing id
             is_known[unknown] = np.asarray(ask.isin(known)) & ~np.asarray(ask.isna())
-        if n and len(known) and unknown.all() and not is_known.any() \
+        if n and len(known) and row.max() < 0 and not is_known.any() \
                 and not pd.api.types.is_dtype_equal(foid.dtype, known.dtype):
             raise TypeError(f"fills column 'order_id' has dtype {foid.dtype} but orders column 'order_id' has dtype "
                             f"{known.dtype}, so no fill matches an order (e.g. {show(foid[0])}); read both with the "
@@ -752,16 +772,17 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
         if any_unknown:
             rules.check(unknown & ~is_known, "unknown order_id")
             rules.check(unknown, "order rejected")
-    else:
+    elif any_unknown:
         rules.check(unknown, "unknown order_id",
                     lambda i: f"{name} column 'order_id' has {show(df['order_id'].iloc[i])} at row {show(idx[i])}, "
                               "which is not an order_id of orders.")
-    r = np.maximum(row, 0) if unknown.any() else row
+    r = np.maximum(row, 0) if any_unknown else row
     # Reject mode, compiled: the time, ticker, number and session rules in one pass over the fills (the numpy rules
     # below are the reference and the path without numba; the reasons are the same row for row).
     fast = jit(fill_rule_loop) if reject and n and len(orders) else None
     other_ticker = np.zeros(0, bool)
-    if fast is None:
+    if fast is None:  # the numpy rules want full masks (_times gives an empty one when no row has it)
+        t_miss, t_other = (m if len(m) == n else np.zeros(n, bool) for m in (t_miss, t_other))
         rules.check(t_miss, "time missing", lambda i: _nat_message(name, "time", idx, i))
         rules.check(t_other, "time in another time zone")
     if "ticker" in df.columns and len(orders):
@@ -781,10 +802,11 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
         executed = np.zeros(len(orders))
         first_bar = market.day_first[orders.day]
         none = np.zeros(0, bool)  # masks without a True row are passed empty: nothing to read per fill
-        fast(rules.code, row, t, t_miss if t_miss.any() else none, t_other if t_other.any() else none, other_ticker,
-             shares, _integral(df, "shares"), price, fee,
-             orders.arrival_ns, market.start_ns[first_bar], orders.end_ns, orders.close_ns, _FAST_REASONS,
-             float(_MAX_SHARES), executed)
+        coded = fast(rules.code, not rules.clean, row, t, t_miss if t_miss.any() else none,
+                     t_other if t_other.any() else none, other_ticker, shares, _integral(df, "shares"), price, fee,
+                     orders.arrival_ns, market.start_ns[first_bar], orders.end_ns, orders.close_ns, _FAST_REASONS,
+                     float(_MAX_SHARES), executed)
+        rules.clean = rules.clean and coded == 0
     else:
         rules.check(_not_whole(shares, zero_ok=not reject, integral=_integral(df, "shares")),
                     "shares not a whole number > 0",
@@ -824,17 +846,16 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
     if reject and fid_given and n:
         # FIX execution ids are unique within a trading day: a repeat the same session is a duplicate report.  A fill
         # that passed the time rules is in its order's session, so the session is the order's.
-        ok = rules.ok()
+        ok = np.ones(n, bool) if rules.clean else rules.ok()
         fid = pd.Index(df["fill_id"])
-        if not (fid if ok.all() else fid[ok]).is_unique:
+        if not (fid if rules.clean else fid[ok]).is_unique:
             key = pd.DataFrame({"d": orders.day[r][ok], "f": fid[ok]})
             dup = np.zeros(n, bool)
             dup[np.flatnonzero(ok)] = key.duplicated(keep="first").to_numpy()
             rules.check(dup, "duplicate fill_id")
             executed = None  # the compiled pass counted the duplicates' shares
     # Overfill: only the orders whose accepted fills add up to more than their quantity are looked at fill by fill.
-    ok_mask = rules.ok() if reject else None
-    ok = None if ok_mask is None or ok_mask.all() else np.flatnonzero(ok_mask)  # None: every row
+    ok = rules.good() if reject else None  # None: every row
     if executed is None:
         o_row, o_sh = (row, shares) if ok is None else (row[ok], shares[ok])
         executed = np.bincount(o_row, weights=o_sh, minlength=len(orders)) if len(o_row) else np.zeros(len(orders))
@@ -853,7 +874,6 @@ def check_fills(fills: object, orders: Orders, *, name: str = "fills", market: A
         rules.check(mask, "overfill")
 
     rejected = rules.rejected("fills", idx, foid, fill_id) if reject else None
-    good_mask = rules.ok()
-    good = None if good_mask.all() else np.flatnonzero(good_mask)
+    good = rules.good()
     return Fills(df if good is None else df.iloc[good], _keep(row, good).astype(np.int64, copy=False), _keep(t, good),
                  _keep(shares, good), _keep(price, good), _keep(fee, good), _keep(fill_id, good), rejected)

@@ -165,10 +165,11 @@ def tca_dask(o: Orders, fills: Any, m: Market, fc: ForecastArrays, p: Params, bo
     if not otabs:
         raise ValueError(NO_ORDER)
     orders = pd.concat(otabs)
-    orders = orders.iloc[np.argsort(pos, kind="stable")]
-    for c in orders.columns:  # a category column concatenated from parts: give it back its full categories
-        if c == "size_bucket":
-            orders[c] = pd.Categorical(orders[c].astype(str), categories=otabs[0][c].cat.categories, ordered=True)
+    if len(pos) > 1 and not (pos[1:] > pos[:-1]).all():  # parts in session order are often in order already
+        orders = orders.iloc[np.argsort(pos, kind="stable")]
+    c = "size_bucket"  # parts with the same categories stay categorical; otherwise give it back its categories
+    if c in orders.columns and orders[c].dtype != otabs[0][c].dtype:
+        orders[c] = pd.Categorical(orders[c].astype(str), categories=otabs[0][c].cat.categories, ordered=True)
     rejected = pd.concat(rejs, ignore_index=True) if rejs else pd.DataFrame()
     if not keep_fills:
         fills_table = None

@@ -17,10 +17,10 @@ import pandas as pd
 from .._calendar import SESSION_LENGTH
 from .._market import Market
 from .._orders import SIDES, Fills, Orders, from_ns
-from .._kernels import interval_sum
+from .._kernels import interval_sum, run_starts
 from .._compiled import jit
 from .._shortfall import FillSums, fill_sums, order_prices, shortfall_table
-from ._fill_loop import fill_loop
+from ._fill_loop import fill_loop, fill_runs, run_means
 
 __all__ = ["Params", "QuoteBook", "FillTable", "tca_core", "horizon_label", "rate_label"]
 
@@ -272,6 +272,49 @@ class FillTable:
 
 
 _CHUNK = 1 << 13
+
+
+def _runs(keep_fills: bool, dense: bool, loop: object, p: Params, per_fill: "_PerFill", nf: int) -> tuple | None:
+    """The horizons as :func:`execlab._tca._fill_loop.run_means` takes them, when the per-order means may come from
+    sums per (order, bar) cell; else None.
+
+    Only without the per-fill table (``keep_fills=False``; with it every
+    metric is computed fill by fill anyway), on the compiled path with the
+    dense (order, bar) grid, and when the bars of the orders' sessions have
+    every ``mid_open`` and ``mid_close`` a number > 0 (a markout is then NaN
+    only where the fill's own bar's mid is, for all fills of a cell at once)
+    and every ``mid`` and ``spread`` a number or NaN.  Returns (whole bars
+    per horizon, -1 for the close; the rest as a fraction of a bar; the row
+    of each horizon's carried sums, -1 for none; per horizon with a rest,
+    the offset in the bar from which a fill is carried).
+    """
+    if keep_fills or not dense or loop is None or nf == 0:
+        return None
+    freq = per_fill.freq
+    sessions = np.unique(np.stack([per_fill.base, per_fill.last]), axis=1)   # (first flat bar, last bar) per session
+    cells = sessions[0][:, None] + np.arange(int(sessions[1].max()) + 1)
+    cells = cells[np.arange(cells.shape[1]) <= sessions[1][:, None]]
+    for a in (per_fill.mid_open, per_fill.mid_close):
+        v = a[cells]
+        if not (np.isfinite(v) & (v > 0)).all():
+            return None
+    for a in (per_fill.mid, per_fill.spread):
+        v = a[cells]
+        if np.isinf(v).any() or (a is per_fill.mid and (v <= 0).any()):
+            return None
+    hbars, hrest, carry_of, carry_from = [], [], [], []
+    for h in p.horizon_ns:
+        if h < 0:
+            hbars.append(-1), hrest.append(0.0), carry_of.append(-1)
+            continue
+        whole, rest = divmod(int(h), int(freq))
+        hbars.append(whole), hrest.append(rest / freq)
+        carry_of.append(len(carry_from) if rest else -1)
+        if rest:
+            carry_from.append(freq - rest)
+    return (np.array(hbars, np.int64), np.array(hrest), np.array(carry_of, np.int64), np.array(carry_from, np.int64))
+
+
 _GRID_CELLS = 1 << 20  # (order, bar) cells beyond 8 per fill that the dense grid may use
 
 
@@ -420,6 +463,30 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     dense = bool(nf) and n * B <= 8 * nf + _GRID_CELLS      # a dense (order x bar) grid of shares; else sort keys
     grid = None
     loop = jit(fill_loop) if quotes is None else None
+    run_cells = None
+    runs = _runs(keep_fills, dense, loop, p, per_fill, nf)
+    if runs is not None:
+        # Per-order means from sums per (order, bar) cell: no per-fill metric is computed (see fill_runs).
+        sums = FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))
+        grid = np.zeros(n * B)
+        nfills = np.zeros(n, np.int64)
+        hbars, hrest, carry_of, carry_from = runs
+        # Per run of fills in one cell (at most one per fill; only the pages written are ever touched).
+        cell, rw, rp, rf = np.empty(nf, np.int64), np.empty(nf), np.empty(nf), np.empty(nf)
+        rwc, rfc = np.empty((len(carry_from), nf)), np.empty((len(carry_from), nf))
+        n_runs = jit(fill_runs)(row, f.time_ns, f.price, f.shares, f.fee, per_fill.last, per_fill.open,
+                                per_fill.p_arr, per_fill.freq, B, carry_from, tot, sums.executed, sums.fees,
+                                sums.vs_arrival, sums.last_ns, nfills, grid, cell, rw, rp, rf, rwc, rfc)
+        if n_runs >= 0:
+            jit(run_means)(cell, rw, rp, rf, rwc, rfc, n_runs, per_fill.last, per_fill.base, per_fill.sign,
+                           per_fill.p_arr, per_fill.close_mid, B, per_fill.mid, per_fill.spread, per_fill.mid_open,
+                           per_fill.mid_close, hbars, hrest, carry_of, np.asarray(mean_rows, np.int64), num,
+                           nan_shares)
+            fb = np.empty(0, np.int64)
+            loop = None
+            run_cells = np.unique(cell[:n_runs])  # the (order, bar) cells with a fill; few beside the grid's
+        else:  # a fill outside its order's session (checked fills never are): the per-fill pass, from zero
+            tot[:] = 0
     if loop is not None:
         # One compiled pass: the metrics, the shortfall sums and the sums behind the means together.
         block = np.empty((len(names), nf if keep_fills else 0))
@@ -433,7 +500,7 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
              per_fill.mid, per_fill.spread, per_fill.mid_open, per_fill.mid_close, per_fill.freq,
              np.asarray(p.horizon_ns, np.int64), np.asarray(mean_rows, np.int64), keep_fills, B,
              block, fb, num, nan_shares, tot, sums.executed, sums.fees, sums.vs_arrival, sums.last_ns, nfills, grid)
-    else:
+    elif runs is None:
         sums = fill_sums(row, f.time_ns, f.shares, f.price, f.fee, prices.arrival, n)
         nfills = np.bincount(row, minlength=n)
         # The whole per-fill block only when it is kept; otherwise one chunk's worth, reused.
@@ -467,7 +534,18 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     peak = np.full(n, np.nan)
     f_first = np.full(n, np.iinfo(np.int64).max, np.int64)
     f_last = np.full(n, -1, np.int64)
-    if dense:
+    if run_cells is not None:  # the busy cells only, not the whole (order x bar) grid
+        ur, ub = run_cells // B, run_cells % B
+        lo = run_starts(ur)  # cells sorted: each order's cells are one run, its bars in order
+        hi = np.append(lo[1:], len(ur)) - 1
+        who = ur[lo]
+        f_first[who] = first[who] + ub[lo]
+        f_last[who] = first[who] + ub[hi]
+        bv = m.flat("volume").ravel()[base[ur] + ub]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            bp = np.where(bv > 0, grid[run_cells] / np.where(bv > 0, bv, 1.0), np.nan)
+        peak[who] = np.fmax.reduceat(bp, lo)
+    elif dense:
         if grid is None:
             grid = np.bincount(row * B + fb, weights=f.shares, minlength=n * B)
         grid = grid.reshape(n, B)
