@@ -22,8 +22,8 @@ the next timed run. The fills are written once and cached in a temporary directo
 market is SYNTHETIC (``execlab.synthetic.lobster_market``). Results go to ``benchmarks/results.jsonl``.
 
 The TCA runs read the files with dask's reader on pyarrow's file system (``dd.read_parquet(paths,
-filesystem=pyarrow.fs.LocalFileSystem())``), as the README advises; dask's default (fsspec) reader takes about twice
-as long on a worker.
+filesystem=pyarrow.fs.LocalFileSystem())``), as the README advises (dask's default reader goes through fsspec's
+Python file objects).
 
 The 3 x target is judged at the largest size run (the issue's 1e8 fills by default); the smaller sizes feed the
 linearity fit.  Rounds: 3 (timed interleaved; above 1e7 the per-fill output runs in the first round only).
@@ -241,8 +241,8 @@ def main() -> None:
             print(f"\n{n_fills:,} fills: {len(files)} parquet files, {size / 1e9:.2f} GB; {len(orders):,} orders; "
                   f"{n_fills // len(files):,} fills per partition")
             paths = [str(p) for p in files]
-            # dask's reader on pyarrow's file system (ReadParquetPyarrowFS), not fsspec's Python file objects: on a
-            # worker the same files read in half the time, with a tenth of the page faults (measured)
+            # dask's reader on pyarrow's file system (ReadParquetPyarrowFS), not fsspec's Python file objects: it reads
+            # into pyarrow's memory, so a worker (whose malloc returns freed memory at once) takes fewer fresh pages
             local = LocalFileSystem()
 
             def floor() -> None:

@@ -378,7 +378,7 @@ def test_bars_the_cells_cannot_use_take_the_per_fill_pass(monkeypatch, column, v
     f_orders = check_orders(orders, market=mkt, errors="reject")
     f_fills = check_fills(fills, f_orders, market=mkt, errors="reject")
     per_fill = _metrics._PerFill(f_orders, mkt, p, order_prices(f_orders, mkt, f_orders.code).arrival, None)
-    runs = _metrics._runs(False, True, object(), p, per_fill, len(f_fills))
+    runs = _metrics._cell_horizons(False, True, object(), p, per_fill, len(f_fills))
     assert (runs is not None) == cells
     fast, spy = _spied(monkeypatch, orders, fills, mkt, markout_horizons=HORIZONS, keep_fills=False)
     assert ("fill_runs" in spy.names()) == cells and ("fill_loop" in spy.names()) != cells, spy.names()

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["fill_loop"]
+__all__ = ["fill_loop", "fill_runs", "run_means"]
 
 # Below this the float64 quotient of an int64 by the bar length is within 1/4 of the exact one (a session is under
 # 2**47 ns), so truncating it and moving by one where the remainder leaves [0, freq) gives the floor exactly.

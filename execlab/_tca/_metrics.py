@@ -274,21 +274,23 @@ class FillTable:
 _CHUNK = 1 << 13
 
 
-def _runs(keep_fills: bool, dense: bool, loop: object, p: Params, per_fill: "_PerFill", nf: int) -> tuple | None:
+def _cell_horizons(keep_fills: bool, dense: bool, loop: object, p: Params, per_fill: "_PerFill", nf: int
+                   ) -> tuple | None:
     """The horizons as :func:`execlab._tca._fill_loop.run_means` takes them, when the per-order means may come from
     sums per (order, bar) cell; else None.
 
     Only without the per-fill table (``keep_fills=False``; with it every
     metric is computed fill by fill anyway), on the compiled path with the
-    dense (order, bar) grid, and when the bars of the orders' sessions have
-    every ``mid_open`` and ``mid_close`` a number > 0 (a markout is then NaN
-    only where the fill's own bar's mid is, for all fills of a cell at once)
-    and every ``mid`` and ``spread`` a number or NaN.  Returns (whole bars
+    dense (order, bar) grid, when every order's arrival price is a number,
+    and when the bars of the orders' sessions have every ``mid_open`` and
+    ``mid_close`` a number > 0 (a markout is then NaN only where the fill's
+    own bar's mid is, for all fills of a cell at once), every ``mid`` a
+    number > 0 or NaN and every ``spread`` a number or NaN.  Returns (whole bars
     per horizon, -1 for the close; the rest as a fraction of a bar; the row
     of each horizon's carried sums, -1 for none; per horizon with a rest,
     the offset in the bar from which a fill is carried).
     """
-    if keep_fills or not dense or loop is None or nf == 0:
+    if keep_fills or not dense or loop is None or nf == 0 or not np.isfinite(per_fill.p_arr).all():
         return None
     freq = per_fill.freq
     sessions = np.unique(np.stack([per_fill.base, per_fill.last]), axis=1)   # (first flat bar, last bar) per session
@@ -304,11 +306,9 @@ def _runs(keep_fills: bool, dense: bool, loop: object, p: Params, per_fill: "_Pe
             return None
     hbars, hrest, carry_of, carry_from = [], [], [], []
     for h in p.horizon_ns:
-        if h < 0:
-            hbars.append(-1), hrest.append(0.0), carry_of.append(-1)
-            continue
-        whole, rest = divmod(int(h), int(freq))
-        hbars.append(whole), hrest.append(rest / freq)
+        whole, rest = divmod(int(h), int(freq)) if h >= 0 else (-1, 0)
+        hbars.append(whole)
+        hrest.append(rest / freq)
         carry_of.append(len(carry_from) if rest else -1)
         if rest:
             carry_from.append(freq - rest)
@@ -435,7 +435,11 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
 
     Linear in fills.  With numba and the bars' quotes, one compiled pass
     (:func:`execlab._tca._fill_loop.fill_loop`) gives every per-fill metric
-    and every per-order sum over fills; otherwise (no numba, or the user's own
+    and every per-order sum over fills; without the per-fill table and on
+    clean bars (:func:`_cell_horizons`), :func:`execlab._tca._fill_loop.fill_runs`
+    sums each run of fills in one (order, bar) cell and
+    :func:`execlab._tca._fill_loop.run_means` evaluates the metrics once per
+    run instead; otherwise (no numba, or the user's own
     quotes) array passes over chunks of fills (:class:`_PerFill`) with sums
     per order (:class:`_ByOrder`), the reference the compiled pass is tested
     against.  Per-order values from bars are sums over the order's bars.
@@ -464,7 +468,7 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     grid = None
     loop = jit(fill_loop) if quotes is None else None
     run_cells = None
-    runs = _runs(keep_fills, dense, loop, p, per_fill, nf)
+    runs = _cell_horizons(keep_fills, dense, loop, p, per_fill, nf)
     if runs is not None:
         # Per-order means from sums per (order, bar) cell: no per-fill metric is computed (see fill_runs).
         sums = FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))

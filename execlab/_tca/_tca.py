@@ -126,7 +126,8 @@ def tca(
         12 GB of per-fill parquet).  The per-order table is the same,
         share-weighted means of the per-fill metrics included: every
         per-fill metric is affine in the fill's price and time within its
-        bar, so with numba each mean comes from three sums per (order, bar)
+        bar, so with numba each mean comes from three sums per (order, bar),
+        two more per markout horizon that is not a whole number of bars,
         instead of every metric of every fill (equal to the per-fill means
         up to rounding, about 1e-11 bps; see Notes, "Scale").
 
@@ -174,14 +175,16 @@ def tca(
     tables from the workers, ``keep_fills=False`` skips them and computes
     the per-order means from sums per (order, bar) cell
     (:func:`execlab._tca._fill_loop.fill_runs`; used when numba is
-    installed, in the orders' sessions every bar's ``mid_open`` and
-    ``mid_close`` is a number > 0 and every ``mid`` and ``spread`` finite or
-    NaN, and the grid of (order, bar) cells is dense; else the per-fill
-    pass).  Read the parquet fills with dask's reader on pyarrow's
-    file system, ``dd.read_parquet(paths,
-    filesystem=pyarrow.fs.LocalFileSystem())`` (or ``filesystem="arrow"``
-    for a folder of parquet files only): on a worker it reads the same
-    files in about half the time of dask's default fsspec reader.
+    installed, no ``quotes`` are given, in the orders' sessions every bar's
+    ``mid_open`` and ``mid_close`` is a number > 0, every ``mid`` a number
+    > 0 or NaN and every ``spread`` a number or NaN, and the grid of
+    (order, bar) cells is dense; else the per-fill pass).  Read the parquet
+    fills with dask's reader on pyarrow's file system,
+    ``dd.read_parquet(paths, filesystem=pyarrow.fs.LocalFileSystem())`` (or
+    ``filesystem="arrow"`` for a folder of parquet files only), as the
+    benchmark does: it reads into pyarrow's memory rather than through
+    Python file objects, which on a ``distributed`` worker (whose malloc
+    hands freed memory straight back) means far fewer fresh pages.
 
     **Per order** (``result.orders``): everything :func:`execlab.shortfall`
     gives (Perold's decomposition ``is_bps = delay + execution +
