@@ -23,7 +23,8 @@ market is SYNTHETIC (``execlab.synthetic.lobster_market``). Results go to ``benc
 
 The TCA runs read the files with dask's reader on pyarrow's file system (``dd.read_parquet(paths,
 filesystem=pyarrow.fs.LocalFileSystem())``), as the README advises (dask's default reader goes through fsspec's
-Python file objects).
+Python file objects); at the largest size the two readers are timed reading the files into pandas on the cluster,
+interleaved, as an extra row.
 
 The 3 x target is judged at the largest size run (the issue's 1e8 fills by default); the smaller sizes feed the
 linearity fit.  Rounds: 3 (timed interleaved; above 1e7 the per-fill output runs in the first round only).
@@ -304,6 +305,17 @@ def main() -> None:
                 row["gap"] = float(gap)
                 del fills_mem, mem
             shutil.rmtree(out, ignore_errors=True)
+            if n == sizes[-1]:  # the reader the runs use against dask's default one, on the cluster, interleaved
+                readers = {"pyarrow_fs": lambda: dd.read_parquet(paths, filesystem=local),
+                           "fsspec": lambda: dd.read_parquet(paths)}
+                spent = {k: [] for k in readers}
+                for r in range(rounds):
+                    for name in (list(readers) if r % 2 == 0 else list(readers)[::-1]):
+                        t0 = time.perf_counter()
+                        got = readers[name]().map_partitions(len).compute()
+                        spent[name].append(time.perf_counter() - t0)
+                        assert int(got.sum()) == n_fills
+                row["read_s"] = {k: statistics.median(v) for k, v in spent.items()}
             rows.append(row)
             print(f"  {'':52s}{'seconds':>9s}{'x floor':>9s}{'M fills/s':>11s}{'peak/worker':>13s}")
             print(f"  {'pyarrow read of the same columns (floor)':52s}{row['floor_s']:>9.2f}{1:>9.2f}"
@@ -323,6 +335,15 @@ def main() -> None:
                       f"   (orders equal to the Dask ones: max gap {row['gap']:.1e})")
             print(f"  workers at the start of a run: {row['idle_mb']:.0f} MB; per-fill parquet written: {row['out_gb']:.2f} GB; "
                   f"rejected rows: {row['rejected']}")
+            if "read_s" in row:
+                rd = row["read_s"]
+                print(f"  dask reading the files into pandas on the cluster, nothing else: on pyarrow's file system "
+                      f"{rd['pyarrow_fs']:.2f} s, dask's default (fsspec) reader {rd['fsspec']:.2f} s: "
+                      f"{rd['fsspec'] / rd['pyarrow_fs']:.2f} x")
+                record("tca_dask", f"dask reading {n_fills:,} fills into pandas on the LocalCluster ({cores} workers), "
+                       "nothing else, with dask's reader on pyarrow's file system (what the TCA runs use)",
+                       execlab_s=rd["pyarrow_fs"], baseline="dask's default read_parquet (fsspec file objects)",
+                       baseline_s=rd["fsspec"], ratio=rd["fsspec"] / rd["pyarrow_fs"], met=None)
 
     print("\nsummary (time excludes cluster start-up; peak = largest worker's peak RSS in that run, above its RSS at the "
           "start)")

@@ -109,3 +109,23 @@ def test_parquet_out_of_a_dask_result(setup, tmp_path):
     assert len(back) == len(res.fills.compute())
     with pytest.raises(ValueError, match="already holds"):
         tca(orders, _by_session(fills, tmp_path / "in"), mkt, fills_out=tmp_path / "parts")
+
+
+def test_read_executions_dask_reads_a_folder_of_sessions(setup, tmp_path):
+    """A folder of parquet files only: dask's reader on pyarrow's file system (no file split across partitions);
+    a folder holding anything else: dask's default reader.  Both give the in-memory results."""
+    from execlab._tca import read_executions
+
+    mkt, orders, fills = setup
+    mem = tca(orders, fills, mkt)
+    (tmp_path / "s").mkdir()
+    _by_session(fills, tmp_path / "s")
+    _, ddf = read_executions(orders, tmp_path / "s", engine="dask")
+    assert type(ddf.expr).__name__ == "ReadParquetPyarrowFS"
+    _assert_same(tca(orders, ddf, mkt), mem)
+    (tmp_path / "s" / "_SUCCESS").write_text("")  # a marker file a writer may leave: not parquet
+    _, ddf = read_executions(orders, tmp_path / "s", engine="dask")
+    assert type(ddf.expr).__name__ != "ReadParquetPyarrowFS"
+    _assert_same(tca(orders, ddf, mkt), mem)
+    _, one = read_executions(orders, tmp_path / "s" / "fills-000.parquet", engine="dask")
+    assert len(one.compute()) == len(pd.read_parquet(tmp_path / "s" / "fills-000.parquet"))

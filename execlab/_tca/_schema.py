@@ -129,7 +129,14 @@ def _read_one(source: object, name: str, engine: str) -> Any:
         import dask.dataframe as dd
 
         if is_parquet:
-            return dd.read_parquet(str(path))
+            files = [path] if path.is_file() else sorted(path.iterdir())
+            if files and all(f.is_file() and f.suffix.lower() in (".parquet", ".pq") for f in files):
+                from pyarrow.fs import LocalFileSystem
+
+                # dask's reader on pyarrow's file system: into pyarrow's memory, not through Python file objects (a
+                # distributed worker then takes far fewer fresh pages), and a file is never split across partitions
+                return dd.read_parquet([str(f) for f in files], filesystem=LocalFileSystem())
+            return dd.read_parquet(str(path))  # anything else in the folder (subfolders, markers): dask's default
         return dd.read_csv(str(path))
     if is_parquet:
         return pd.read_parquet(path)
@@ -153,10 +160,13 @@ def read_executions(orders: object, fills: object, *, engine: str = "pandas") ->
         ``2024-01-02T10:00:00-05:00``); they are kept as text and checked
         row by row by :func:`execlab.tca`.
     engine : {"pandas", "dask"}
-        ``"dask"`` reads the fills lazily as a ``dask.dataframe`` (one
-        partition per parquet file; write one file per session) for the
-        out-of-core path of :func:`execlab.tca`.  Orders are always read
-        into memory.
+        ``"dask"`` reads the fills lazily as a ``dask.dataframe`` for the
+        out-of-core path of :func:`execlab.tca`; write one parquet file per
+        session.  A file, or a folder holding parquet files only, is read
+        with dask's reader on pyarrow's file system (a partition is one file
+        or several small ones, never part of a file, so an order's fills
+        stay together); any other folder with dask's default reader.
+        Orders are always read into memory.
 
     Returns
     -------
