@@ -15,10 +15,12 @@ stays fast; compiled functions are cached on disk (``cache=True``).
 
 from __future__ import annotations
 
+import functools
 import os
+import types
 from typing import Callable
 
-__all__ = ["have_numba", "jit"]
+__all__ = ["have_numba", "jit", "kernel_helper"]
 
 _STATE: dict[str, object] = {}
 
@@ -67,7 +69,34 @@ def jit(py_func: Callable) -> Callable | None:
     key = f"{py_func.__module__}.{py_func.__qualname__}"
     if key not in _STATE:
         numba = _STATE["numba"]
+        # The helpers it calls (kernel_helper) compiled too, seen by this kernel only: its module keeps the plain ones.
+        called = {name: jit(g) for name in py_func.__code__.co_names
+                  if getattr(g := py_func.__globals__.get(name), "_kernel_helper", False)}
+        if called:
+            py_func = functools.update_wrapper(types.FunctionType(
+                py_func.__code__, {**py_func.__globals__, **called}, py_func.__name__, py_func.__defaults__,
+                py_func.__closure__), py_func)
         # No fastmath: every float operation stays the IEEE one numpy does, so the two paths agree bit for bit;
         # numpy's error model: x / 0 gives inf or NaN, as in numpy, instead of raising.
         _STATE[key] = numba.njit(cache=True, error_model="numpy")(py_func)  # type: ignore[attr-defined]
     return _STATE[key]  # type: ignore[return-value]
+
+
+def kernel_helper(py_func: Callable) -> Callable:
+    """Mark a small function that compiled kernels share: :func:`jit` compiles it for every kernel that calls it.
+
+    The function itself stays plain Python (numba is not imported for it);
+    one copy of the logic serves every kernel instead of one per kernel.
+
+    Parameters
+    ----------
+    py_func : callable
+        A function numba's nopython mode accepts.
+
+    Returns
+    -------
+    callable
+        ``py_func``, marked.
+    """
+    py_func._kernel_helper = True  # type: ignore[attr-defined]
+    return py_func

@@ -239,3 +239,37 @@ def test_random_bad_fills_compiled_rules_equal_numpy(seed):
     _rules_same(a, b)
     seen = set(b[2].query("table == 'fills'")["reason"])
     assert seen == set(_orders.FILL_REASONS), set(_orders.FILL_REASONS) - seen
+
+
+def test_bar_and_rest_is_floor_division_at_every_edge():
+    """The fill loops' division-free ``off // freq`` (one helper both compiled kernels call) against Python's exact
+    divmod: offsets at and around every bar boundary, around the +-2**50 switch to ``//`` and beyond, for bar
+    lengths from 1 ns to a day, compiled and as plain Python."""
+    from execlab._compiled import jit
+    from execlab._tca import _fill_loop
+
+    compiled = jit(_fill_loop.bar_and_rest)
+    rng = np.random.default_rng(7)
+    edge = _fill_loop._EXACT
+    # 49 and 300 s: float quotients of exact multiples that fall just short (remainder = freq, moved up); a day:
+    # ones that land just past (remainder < 0, moved down).
+    for freq in (1, 7, 49, 1_000, 60 * 10**9, 300 * 10**9, 86_400 * 10**9):
+        k = np.concatenate([np.arange(-500, 501), rng.integers(-(2**62 // freq), 2**62 // freq, 300)])
+        offs = np.concatenate([k * freq + d for d in (-1, 0, 1)]
+                              + [np.arange(-3, 4) + e for e in (edge, -edge, edge // 2, 2**62, -(2**62))]
+                              + [rng.integers(-(2**62), 2**62, 300)])
+        inv = 1.0 / freq
+        for off in offs:
+            want = divmod(int(off), freq)
+            assert tuple(map(int, compiled(np.int64(off), np.int64(freq), inv))) == want, (off, freq)
+        for off in offs[::50]:  # the plain-Python helper the numpy-only build keeps
+            assert tuple(map(int, _fill_loop.bar_and_rest(np.int64(off), np.int64(freq), inv))) == divmod(int(off), freq)
+
+
+def test_a_kernel_helper_is_compiled_for_its_kernel_and_stays_plain_in_its_module():
+    from execlab._compiled import jit
+    from execlab._tca import _fill_loop
+
+    kernel = jit(_fill_loop.fill_runs)
+    assert type(kernel.py_func.__globals__["bar_and_rest"]).__name__ == "CPUDispatcher"
+    assert type(_fill_loop.bar_and_rest).__name__ == "function"

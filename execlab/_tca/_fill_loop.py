@@ -19,11 +19,41 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._compiled import kernel_helper
+
 __all__ = ["fill_loop", "fill_runs", "run_means"]
 
 # Below this the float64 quotient of an int64 by the bar length is within 1/4 of the exact one (a session is under
 # 2**47 ns), so truncating it and moving by one where the remainder leaves [0, freq) gives the floor exactly.
 _EXACT = 2**50
+
+
+@kernel_helper
+def bar_and_rest(off, freq, inv_freq):
+    """``(off // freq, off % freq)`` for int64 ``off`` and ``freq > 0`` (``inv_freq = 1 / freq``).
+
+    Without the integer division (the slowest instruction of the fill
+    loops) while ``|off| < _EXACT``: the float quotient is then within 1/4 of
+    the exact one, and the remainder's sign puts it right; beyond, ``//``.
+
+    Examples
+    --------
+    >>> bar_and_rest(np.int64(-1), np.int64(60), 1 / 60)
+    (np.int64(-1), np.int64(59))
+    """
+    if -_EXACT < off < _EXACT:
+        f0 = np.int64(off * inv_freq)
+        rem = off - f0 * freq
+        if rem < 0:
+            f0 -= 1
+            rem += freq
+        elif rem >= freq:
+            f0 += 1
+            rem -= freq
+    else:
+        f0 = off // freq
+        rem = off - f0 * freq                                      # in [0, freq)
+    return f0, rem
 
 
 def fill_loop(row, t, px, w, fee,                                  # per fill
@@ -102,20 +132,7 @@ def fill_loop(row, t, px, w, fee,                                  # per fill
                 acc_nan[j] = nan_shares[j, r]
         ti = t[i]
         off = ti - o_open                                          # ns since the open of the fill's session
-        # = off // freq, without the integer division (the slowest instruction here): the float quotient is close
-        # to it while |off| < _EXACT, and the remainder's sign puts it right.
-        if -_EXACT < off < _EXACT:
-            f0 = np.int64(off * inv_freq)
-            rem = off - f0 * freq
-            if rem < 0:
-                f0 -= 1
-                rem += freq
-            elif rem >= freq:
-                f0 += 1
-                rem -= freq
-        else:
-            f0 = off // freq
-            rem = off - f0 * freq                                  # in [0, freq)
+        f0, rem = bar_and_rest(off, freq, inv_freq)
         f = f0
         if f < 0:                                                  # before the open: the first bar
             f = 0
@@ -252,18 +269,7 @@ def fill_runs(row, t, px, w, fee,                                  # per fill
             s_cnt = n_fills[r]
         ti = t[i]
         off = ti - o_open
-        if -_EXACT < off < _EXACT:                                 # = off // freq, as in fill_loop
-            f0 = np.int64(off * inv_freq)
-            rem = off - f0 * freq
-            if rem < 0:
-                f0 -= 1
-                rem += freq
-            elif rem >= freq:
-                f0 += 1
-                rem -= freq
-        else:
-            f0 = off // freq
-            rem = off - f0 * freq
+        f0, rem = bar_and_rest(off, freq, inv_freq)
         if f0 < 0 or f0 > nb1:
             return -1
         c = b_first + f0

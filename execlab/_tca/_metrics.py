@@ -315,6 +315,11 @@ def _cell_horizons(keep_fills: bool, dense: bool, loop: object, p: Params, per_f
     return (np.array(hbars, np.int64), np.array(hrest), np.array(carry_of, np.int64), np.array(carry_from, np.int64))
 
 
+def _zero_sums(n: int) -> FillSums:
+    """Shortfall sums for ``n`` orders that the compiled passes add into (the latest fill time starts at int64 min)."""
+    return FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))
+
+
 _GRID_CELLS = 1 << 20  # (order, bar) cells beyond 8 per fill that the dense grid may use
 
 
@@ -471,7 +476,7 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     runs = _cell_horizons(keep_fills, dense, loop, p, per_fill, nf)
     if runs is not None:
         # Per-order means from sums per (order, bar) cell: no per-fill metric is computed (see fill_runs).
-        sums = FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))
+        sums = _zero_sums(n)
         grid = np.zeros(n * B)
         nfills = np.zeros(n, np.int64)
         hbars, hrest, carry_of, carry_from = runs
@@ -494,7 +499,7 @@ def tca_core(o: Orders, f: Fills, m: Market, fc: ForecastArrays, p: Params,
     if loop is not None:
         # One compiled pass: the metrics, the shortfall sums and the sums behind the means together.
         block = np.empty((len(names), nf if keep_fills else 0))
-        sums = FillSums(np.zeros(n), np.zeros(n), np.zeros(n), np.full(n, np.iinfo(np.int64).min, np.int64))
+        sums = _zero_sums(n)
         grid = np.zeros(n * B if dense else 0)
         nfills = np.zeros(n, np.int64)
         if dense:  # the grid takes each fill's shares in the loop: its bar is not needed afterwards
